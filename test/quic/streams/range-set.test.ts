@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RangeSet } from '../../../src/quic/streams/range-set.js';
+import { Prng } from './prng.js';
+
+test('adding merges overlapping and adjacent ranges', () => {
+  const s = new RangeSet();
+  s.add(10, 20);
+  s.add(30, 40);
+  assert.deepEqual(s.ranges(), [{ start: 10, end: 20 }, { start: 30, end: 40 }]);
+  s.add(20, 30); // touches both
+  assert.deepEqual(s.ranges(), [{ start: 10, end: 40 }]);
+  s.add(0, 5);
+  s.add(3, 12);
+  assert.deepEqual(s.ranges(), [{ start: 0, end: 40 }]);
+  s.add(7, 7); // empty: ignored
+  assert.equal(s.rangeCount, 1);
+});
+
+test('removing splits and trims ranges', () => {
+  const s = new RangeSet();
+  s.add(0, 100);
+  s.remove(10, 20);
+  s.remove(90, 200);
+  assert.deepEqual(s.ranges(), [{ start: 0, end: 10 }, { start: 20, end: 90 }]);
+  s.remove(5, 25);
+  assert.deepEqual(s.ranges(), [{ start: 0, end: 5 }, { start: 25, end: 90 }]);
+  s.removeBelow(30);
+  assert.deepEqual(s.ranges(), [{ start: 30, end: 90 }]);
+  s.remove(0, 1000);
+  assert.ok(s.isEmpty);
+  assert.equal(s.first(), undefined);
+});
+
+test('containsRange', () => {
+  const s = new RangeSet();
+  s.add(10, 20);
+  assert.ok(s.containsRange(10, 20));
+  assert.ok(s.containsRange(12, 15));
+  assert.ok(!s.containsRange(9, 12));
+  assert.ok(!s.containsRange(15, 21));
+  assert.ok(s.containsRange(50, 50));
+});
+
+test('matches a bitmap model under random operations', () => {
+  const rng = new Prng(7);
+  const s = new RangeSet();
+  const model = new Uint8Array(200);
+  for (let op = 0; op < 400; op++) {
+    const a = rng.int(0, 199);
+    const b = rng.int(a, 200);
+    const add = rng.next() < 0.6;
+    if (add) s.add(a, b);
+    else s.remove(a, b);
+    model.fill(add ? 1 : 0, a, b);
+  }
+  const fromModel: { start: number; end: number }[] = [];
+  for (let i = 0; i < model.length; i++) {
+    if (model[i] === 1) {
+      const last = fromModel[fromModel.length - 1];
+      if (last !== undefined && last.end === i) last.end = i + 1;
+      else fromModel.push({ start: i, end: i + 1 });
+    }
+  }
+  assert.deepEqual(s.ranges(), fromModel);
+});
