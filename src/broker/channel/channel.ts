@@ -1,0 +1,372 @@
+// One client connection: frames and decodes the byte stream, enforces the protocol (version rules,
+// packet size, keepalive, flow control), talks to the session, and sends packets back. It does not know
+// which transport carries the bytes (DESIGN.md, "The broker core").
+import type { Duplex } from 'node:stream';
+import { PacketFramer } from '../../mqtt/framer.js';
+import { PacketDecoder, encodePacket, type Packet, type ProtocolVersion } from '../../mqtt/codec.js';
+import { readConnectProtocol, supportedVersion } from '../../mqtt/protocol-version.js';
+import { publishTopicIsWellFormed } from '../../mqtt/utf8.js';
+import { ReasonCode, ConnackReturnCode, MqttProtocolError, connackCodeForV4 } from '../../mqtt/reason-codes.js';
+import type { BrokerContext } from '../context.js';
+import type { ConnectionInfo } from '../connection-info.js';
+import type { Session, SessionOutlet } from '../session.js';
+import type { WillSpec } from '../session-registry.js';
+import type { Delivery } from '../message.js';
+import { OutboundPublisher } from './outbound-publisher.js';
+import { handleConnect } from './handle-connect.js';
+import { handlePublish } from './handle-publish.js';
+import { handlePuback, handlePubrec, handlePubrel, handlePubcomp } from './handle-acks.js';
+import { handleSubscribe } from './handle-subscribe.js';
+import { handleUnsubscribe } from './handle-unsubscribe.js';
+import { handleDisconnect } from './handle-disconnect.js';
+
+export type ChannelState = 'awaiting_connect' | 'connecting' | 'connected' | 'closed';
+
+/** How a channel ends: what to tell a 5.0 client, and whether the will is published. */
+export interface CloseOptions {
+  reason: string;
+  /** 5.0 DISCONNECT reason code sent before closing (only once CONNECT has completed). */
+  disconnectCode?: number;
+  /** MQTT 5.0 §3.1.2.5: the will is published unless the client sent DISCONNECT 0x00. */
+  publishWill: boolean;
+}
+
+/** MQTT 5.0 §3.1.2.22: no Receive Maximum means 65535. */
+const DEFAULT_RECEIVE_MAXIMUM = 65535;
+/** MQTT 5.0 §3.1.2.24: no Maximum Packet Size means no limit beyond the protocol's own (268435455+5). */
+const PROTOCOL_MAX_PACKET_SIZE = 268435460;
+/** After sending our last packet, how long the peer gets to read it before the socket is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+let channelSeq = 0;
+
+export class Channel implements SessionOutlet {
+  readonly id = ++channelSeq;
+  state: ChannelState = 'awaiting_connect';
+  version: ProtocolVersion = 4;
+  clientId = '';
+  username: string | undefined;
+  superuser = false;
+  session: Session | undefined;
+  will: WillSpec | undefined;
+
+  /** Limits the client announced in CONNECT (MQTT 5.0 §3.1.2.11). */
+  clientReceiveMaximum = DEFAULT_RECEIVE_MAXIMUM;
+  clientMaxPacketSize = PROTOCOL_MAX_PACKET_SIZE;
+  clientTopicAliasMaximum = 0;
+  /** Request Problem Information (MQTT 5.0 §3.1.2.11.7). */
+  problemInformation = true;
+  /** Receive Maximum the broker announced: QoS 2 PUBLISHes the client may leave unreleased. */
+  receiveMaximum = DEFAULT_RECEIVE_MAXIMUM;
+  /** Topic Alias Maximum the broker announced. */
+  topicAliasMaximum = 0;
+  readonly inboundAliases = new Map<number, string>();
+
+  private readonly framer: PacketFramer;
+  readonly decoder = new PacketDecoder();
+  private keepaliveMs = 0;
+  private lastReceivedAt: number;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  /** True while an asynchronous step (authentication) holds further packets back. */
+  private blocked = false;
+  private isCongested = false;
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+  private readonly outbound = new OutboundPublisher(this);
+
+  constructor(
+    readonly ctx: BrokerContext,
+    readonly stream: Duplex,
+    readonly info: ConnectionInfo,
+  ) {
+    this.framer = new PacketFramer(ctx.config.mqtt.max_packet_size);
+    this.lastReceivedAt = ctx.now();
+    stream.on('data', this.onData);
+    stream.on('end', () => this.close({ reason: 'peer closed the connection', publishWill: true }));
+    stream.on('close', () => this.close({ reason: 'connection closed', publishWill: true }));
+    stream.on('error', (err: Error) => this.close({ reason: `transport error: ${err.message}`, publishWill: true }));
+    stream.on('drain', () => this.onDrain());
+    // MQTT 5.0 §4.13 / EMQX idle_timeout: a connection that does not send CONNECT in time is closed.
+    this.connectTimer = setTimeout(
+      () => this.close({ reason: 'CONNECT not completed within idle_timeout', publishWill: false }),
+      ctx.config.mqtt.idle_timeout,
+    );
+  }
+
+  get isV5(): boolean {
+    return this.version === 5;
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** The transport's buffer is above its high-water mark; cleared on 'drain'. */
+  get congested(): boolean {
+    return this.isCongested;
+  }
+
+  /** Bytes in from the transport. */
+  private receive(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.ctx.metrics.bytesReceived.inc(chunk.length);
+    this.framer.push(chunk);
+    this.processFrames();
+  }
+
+  private processFrames(): void {
+    while (this.state !== 'closed' && !this.blocked) {
+      let frame: Buffer | undefined;
+      try {
+        frame = this.framer.next();
+      } catch (e) {
+        if (e instanceof MqttProtocolError) this.protocolViolation(e.code, e.message);
+        else this.protocolViolation(ReasonCode.MalformedPacket, String(e));
+        return;
+      }
+      if (!frame) break;
+      this.lastReceivedAt = this.ctx.now();
+      try {
+        this.handleFrame(frame);
+      } catch (e) {
+        // A bug of ours must cost this one connection, never the process (DESIGN.md conventions).
+        this.ctx.logger.error({ clientId: this.clientId, err: e }, 'unexpected error while handling a packet');
+        this.protocolViolation(ReasonCode.UnspecifiedError, 'internal error');
+        return;
+      }
+    }
+    // Hold input back while the socket cannot take our output: a client that does not read must not
+    // make us buffer acknowledgements without bound.
+    if (this.blocked || this.isCongested) this.stream.pause();
+    else if (this.stream.isPaused()) this.stream.resume();
+  }
+
+  private handleFrame(frame: Buffer): void {
+    const type = frame[0]! >> 4;
+    if (this.state === 'awaiting_connect') {
+      // MQTT 5.0 §3.1 [MQTT-3.1.0-1]: the first packet from the client MUST be CONNECT, else close.
+      if (type !== 1) {
+        this.close({ reason: 'first packet is not CONNECT', publishWill: false });
+        return;
+      }
+      const proto = readConnectProtocol(frame);
+      const version = proto && supportedVersion(proto);
+      if (proto && version === undefined) {
+        // MQTT 3.1.1 §3.1.2.2 / 5.0 §3.1.2.2: refuse an unsupported level with return code 0x01
+        // (a 5.0 server MAY use 0x84; a client of an unknown version only understands the 3.1.1 form).
+        this.writePacket({ cmd: 'connack', returnCode: ConnackReturnCode.UnacceptableProtocolVersion, sessionPresent: false }, 4);
+        this.close({ reason: `unsupported protocol ${proto.name} level ${proto.level}`, publishWill: false });
+        return;
+      }
+      if (version !== undefined) {
+        this.version = version;
+        this.decoder.setProtocolVersion(version);
+      }
+    } else if (type === 1) {
+      // MQTT 5.0 §3.1 [MQTT-3.1.0-2]: a second CONNECT is a Protocol Error.
+      this.protocolViolation(ReasonCode.ProtocolError, 'second CONNECT');
+      return;
+    }
+    if (type === 3 && !publishTopicIsWellFormed(frame)) {
+      this.protocolViolation(ReasonCode.MalformedPacket, 'topic name is not well-formed UTF-8');
+      return;
+    }
+    const decoded = this.decoder.decode(frame);
+    if (!decoded.ok) {
+      this.protocolViolation(ReasonCode.MalformedPacket, `malformed packet: ${decoded.error}`);
+      return;
+    }
+    this.dispatch(decoded.packet);
+  }
+
+  private dispatch(packet: Packet): void {
+    if (this.state === 'awaiting_connect') {
+      if (packet.cmd !== 'connect') return this.close({ reason: 'first packet is not CONNECT', publishWill: false });
+      // The idle_timeout keeps running until CONNACK: it also bounds an authenticator that never answers.
+      this.state = 'connecting';
+      this.blocked = true;
+      handleConnect(this, packet)
+        .catch((e: unknown) => {
+          this.ctx.logger.error({ clientId: this.clientId, err: e }, 'unexpected error while handling CONNECT');
+          if (this.state === 'connected') this.protocolViolation(ReasonCode.UnspecifiedError, 'internal error');
+          else this.refuseConnect(ReasonCode.UnspecifiedError, 'internal error');
+        })
+        .finally(() => {
+          if (this.connectTimer) clearTimeout(this.connectTimer);
+          this.connectTimer = undefined;
+          this.blocked = false;
+          if (this.state === 'connected') this.processFrames();
+        });
+      return;
+    }
+    switch (packet.cmd) {
+      case 'publish':
+        return handlePublish(this, packet);
+      case 'puback':
+        return handlePuback(this, packet);
+      case 'pubrec':
+        return handlePubrec(this, packet);
+      case 'pubrel':
+        return handlePubrel(this, packet);
+      case 'pubcomp':
+        return handlePubcomp(this, packet);
+      case 'subscribe':
+        return handleSubscribe(this, packet);
+      case 'unsubscribe':
+        return handleUnsubscribe(this, packet);
+      case 'pingreq':
+        // MQTT 5.0 §3.12.4: the server MUST answer PINGREQ with PINGRESP.
+        this.send({ cmd: 'pingresp' });
+        return;
+      case 'disconnect':
+        return handleDisconnect(this, packet);
+      case 'auth':
+        // MQTT 5.0 §4.12: AUTH without an Authentication Method negotiated in CONNECT is a Protocol Error.
+        return this.protocolViolation(ReasonCode.ProtocolError, 'AUTH without enhanced authentication');
+      default:
+        // CONNACK, SUBACK, UNSUBACK, PINGRESP are server-to-client only (MQTT 5.0 §2.1.2).
+        return this.protocolViolation(ReasonCode.ProtocolError, `${packet.cmd} sent by a client`);
+    }
+  }
+
+  /**
+   * The spec's reaction to a bad packet: before CONNACK a 5.0 client gets CONNACK with the reason code,
+   * after it a DISCONNECT (MQTT 5.0 §4.13.1); 3.1/3.1.1 clients are just disconnected (MQTT 3.1.1 §4.8).
+   */
+  protocolViolation(code: number, message: string): void {
+    if (this.state === 'awaiting_connect' || this.state === 'connecting') {
+      if (this.isV5) this.writePacket({ cmd: 'connack', reasonCode: code, sessionPresent: false }, 5);
+      this.close({ reason: message, publishWill: false });
+      return;
+    }
+    this.close({ reason: message, disconnectCode: code, publishWill: true });
+  }
+
+  /** Refuses a CONNECT with a 5.0 reason code (translated for 3.1/3.1.1) and closes. */
+  refuseConnect(code: number, message: string): void {
+    if (this.isV5) {
+      this.writePacket({ cmd: 'connack', reasonCode: code, sessionPresent: false, properties: this.problemInformation ? { reasonString: message } : {} }, 5);
+    } else {
+      const rc = connackCodeForV4(code);
+      if (rc !== undefined) this.writePacket({ cmd: 'connack', returnCode: rc, sessionPresent: false }, this.version);
+    }
+    this.close({ reason: `connect refused: ${message}`, publishWill: false });
+  }
+
+  /** Starts the keepalive watchdog: keepalive x keepalive_multiplier (MQTT 5.0 §3.1.2.10). */
+  startKeepalive(keepaliveSeconds: number): void {
+    if (keepaliveSeconds <= 0) return;
+    this.keepaliveMs = keepaliveSeconds * 1000 * this.ctx.config.mqtt.keepalive_multiplier;
+    this.armKeepalive(this.keepaliveMs);
+  }
+
+  private armKeepalive(ms: number): void {
+    this.keepaliveTimer = setTimeout(() => {
+      const idle = this.ctx.now() - this.lastReceivedAt;
+      if (idle >= this.keepaliveMs) {
+        this.close({ reason: 'keepalive timeout', disconnectCode: ReasonCode.KeepAliveTimeout, publishWill: true });
+      } else {
+        this.armKeepalive(this.keepaliveMs - idle);
+      }
+    }, Math.max(1, ms));
+  }
+
+  // ---- outgoing ---------------------------------------------------------------------------------
+
+  /** Encodes and writes a packet in this connection's protocol version. */
+  send(packet: Packet): boolean {
+    return this.writePacket(packet, this.version);
+  }
+
+  private writePacket(packet: Packet, version: ProtocolVersion): boolean {
+    if (this.state === 'closed') return false;
+    let bytes: Buffer;
+    try {
+      bytes = encodePacket(packet, version);
+      if (version === 5 && bytes.length > this.clientMaxPacketSize && 'properties' in packet && packet.properties) {
+        // MQTT 5.0 §3.1.2.25: drop the Reason String and User Properties first if that makes it fit.
+        const props = { ...packet.properties } as Record<string, unknown>;
+        delete props['reasonString'];
+        delete props['userProperties'];
+        bytes = encodePacket({ ...packet, properties: props } as Packet, version);
+      }
+    } catch (e) {
+      this.ctx.logger.error({ clientId: this.clientId, err: e }, 'cannot encode packet');
+      return false;
+    }
+    return this.writeBytes(bytes);
+  }
+
+  /** Writes encoded bytes; false (and congested) once the transport buffers more than its high-water mark. */
+  writeBytes(bytes: Buffer): boolean {
+    this.ctx.metrics.bytesSent.inc(bytes.length);
+    const ok = this.stream.write(bytes);
+    if (!ok) this.isCongested = true;
+    return ok;
+  }
+
+  private onDrain(): void {
+    this.isCongested = false;
+    if (this.state !== 'connected') return;
+    this.pump();
+    if (!this.blocked && !this.isCongested && this.stream.isPaused()) this.processFrames();
+  }
+
+  /** SessionOutlet: sends now if the window and the socket allow, else queues (bounded) in the session. */
+  offer(delivery: Delivery): void {
+    this.outbound.offer(delivery);
+  }
+
+  /** Sends queued messages while the window and the socket allow (after an ack or a drain). */
+  pump(): void {
+    this.outbound.pump();
+  }
+
+  /** On resuming a session: re-send what is in flight, then the queue (MQTT 5.0 §4.4). */
+  resumeInflight(): void {
+    this.outbound.resumeInflight();
+  }
+
+  /** 3.1/3.1.1 re-send after retry_interval on the same connection. */
+  retryInflight(now: number): void {
+    this.outbound.retryInflight(now);
+  }
+
+  /** SessionOutlet: a new connection took this session over (MQTT 5.0 §3.1.4). */
+  takeOver(): void {
+    this.close({ reason: 'session taken over', disconnectCode: ReasonCode.SessionTakenOver, publishWill: true });
+  }
+
+  // ---- closing ----------------------------------------------------------------------------------
+
+  close(opts: CloseOptions): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    if (wasConnected && this.isV5 && opts.disconnectCode !== undefined) {
+      this.send({ cmd: 'disconnect', reasonCode: opts.disconnectCode, properties: { reasonString: opts.reason } });
+    }
+    this.state = 'closed';
+    for (const t of [this.keepaliveTimer, this.connectTimer]) if (t) clearTimeout(t);
+    this.stream.off('data', this.onData);
+    if (!this.stream.destroyed) {
+      // Half-close after our last packet and let the peer close its side: destroying at once could
+      // reset the connection and lose that packet (e.g. a DISCONNECT reason code) at the peer. Input
+      // still flows (and is discarded) so the peer's FIN is seen; a peer that never closes is cut off
+      // after a grace period.
+      this.stream.end();
+      this.closeTimer = setTimeout(() => this.stream.destroy(), CLOSE_GRACE_MS);
+      this.closeTimer.unref();
+      this.stream.once('close', () => clearTimeout(this.closeTimer));
+      if (this.stream.isPaused()) this.stream.resume();
+    }
+    this.ctx.onChannelClosed(this, wasConnected);
+    if (wasConnected && this.session) {
+      this.ctx.sessions.detach(this.session, opts.publishWill ? this.will : undefined);
+    }
+    this.will = undefined;
+    const log = { clientId: this.clientId || undefined, listener: this.info.listener, remote: this.info.remoteAddress, reason: opts.reason };
+    if (wasConnected) this.ctx.logger.info(log, 'client disconnected');
+    else this.ctx.logger.debug(log, 'connection closed before CONNECT completed');
+  }
+}

@@ -1,0 +1,71 @@
+// Retained messages (MQTT 5.0 §3.3.1.3): one per topic, replaced by a newer one, deleted by an empty
+// payload, dropped when expired.
+import { topicMatchesFilter } from '../mqtt/topic.js';
+import { isExpired, type Message } from './message.js';
+
+export type RetainResult = 'stored' | 'replaced' | 'deleted' | 'full';
+
+export class RetainedStore {
+  private readonly messages = new Map<string, Message>();
+  private userCount = 0;
+
+  /** @param maxMessages retained messages kept at most, $SYS excluded (0 = unlimited). */
+  constructor(private readonly maxMessages: number) {}
+
+  /** Retained messages on client topics ($SYS topics, kept by the broker itself, not counted). */
+  get count(): number {
+    return this.userCount;
+  }
+
+  set(message: Message): RetainResult {
+    const sys = message.topic.startsWith('$SYS/');
+    const existing = this.messages.has(message.topic);
+    // MQTT 5.0 §3.3.1.3 [MQTT-3.3.1-6]: a zero-byte retained payload removes the retained message.
+    if (message.payload.length === 0) {
+      if (existing) {
+        this.messages.delete(message.topic);
+        if (!sys) this.userCount--;
+      }
+      return 'deleted';
+    }
+    if (!existing && !sys && this.maxMessages > 0 && this.userCount >= this.maxMessages) return 'full';
+    this.messages.set(message.topic, { ...message, retain: true });
+    if (!existing && !sys) this.userCount++;
+    return existing ? 'replaced' : 'stored';
+  }
+
+  get(topic: string, now: number): Message | undefined {
+    const m = this.messages.get(topic);
+    if (m && isExpired(m, now)) {
+      this.delete(topic);
+      return undefined;
+    }
+    return m;
+  }
+
+  /**
+   * Retained messages matching a filter, expired ones removed on the way. A linear scan: retained sets
+   * are small next to the subscription rate; an index keyed by filter levels is the next step if not.
+   */
+  match(filter: string, now: number): Message[] {
+    const out: Message[] = [];
+    for (const [topic, m] of this.messages) {
+      if (!topicMatchesFilter(topic, filter)) continue;
+      if (isExpired(m, now)) {
+        this.delete(topic);
+        continue;
+      }
+      out.push(m);
+    }
+    return out;
+  }
+
+  /** Drops expired messages (called periodically so expired retained messages free their memory). */
+  sweep(now: number): void {
+    for (const [topic, m] of this.messages) if (isExpired(m, now)) this.delete(topic);
+  }
+
+  private delete(topic: string): void {
+    if (this.messages.delete(topic) && !topic.startsWith('$SYS/')) this.userCount--;
+  }
+}

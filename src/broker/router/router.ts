@@ -1,0 +1,111 @@
+// The router: which sessions receive a message published to a topic. Plain subscriptions live in one
+// topic trie, $share groups in another; match() aggregates per session and picks one member per
+// shared group (MQTT 5.0 §4.8.2).
+import type { QoS } from '../../mqtt/codec.js';
+import { TopicTrie } from './topic-trie.js';
+import { SharedGroupPicker, type SharedStrategyName } from './shared-strategy.js';
+
+/** MQTT 5.0 §3.8.3.1 Subscription Options, plus the Subscription Identifier (§3.8.2.1.2). */
+export interface SubscriptionOptions {
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: 0 | 1 | 2;
+  subscriptionId?: number;
+}
+
+/** A session a message goes to, with what the matching subscriptions ask for. */
+export interface RouteTarget {
+  clientId: string;
+  qos: QoS;
+  retainAsPublished: boolean;
+  subscriptionIds: number[];
+}
+
+class SharedGroup {
+  readonly members = new Map<string, SubscriptionOptions>();
+  constructor(readonly picker: SharedGroupPicker) {}
+}
+
+export interface RouterOptions {
+  strategy: SharedStrategyName;
+  /** Whether a session has a connected client; shared groups prefer connected members. */
+  isOnline: (clientId: string) => boolean;
+  random?: () => number;
+}
+
+export class Router {
+  private readonly plain = new TopicTrie<SubscriptionOptions>();
+  private readonly shared = new TopicTrie<SharedGroup>();
+  private sharedMembers = 0;
+
+  constructor(private readonly opts: RouterOptions) {}
+
+  /** Number of subscriptions (plain plus shared-group memberships). */
+  get subscriptionCount(): number {
+    return this.plain.size + this.sharedMembers;
+  }
+
+  subscribe(clientId: string, filter: string, options: SubscriptionOptions, group?: string): void {
+    if (group === undefined) {
+      this.plain.set(filter, clientId, options);
+      return;
+    }
+    let g = this.shared.get(filter, group);
+    if (!g) {
+      g = new SharedGroup(new SharedGroupPicker(this.opts.strategy, this.opts.random));
+      this.shared.set(filter, group, g);
+    }
+    if (!g.members.has(clientId)) this.sharedMembers++;
+    g.members.set(clientId, options);
+  }
+
+  /** @returns whether the subscription existed. */
+  unsubscribe(clientId: string, filter: string, group?: string): boolean {
+    if (group === undefined) return this.plain.delete(filter, clientId);
+    const g = this.shared.get(filter, group);
+    if (!g || !g.members.delete(clientId)) return false;
+    this.sharedMembers--;
+    if (g.members.size === 0) this.shared.delete(filter, group);
+    return true;
+  }
+
+  /**
+   * Targets for a message. A session with several matching plain subscriptions gets one copy with the
+   * highest QoS and every Subscription Identifier (MQTT 5.0 §3.3.4); each shared group adds one copy
+   * for one member. No Local subscriptions of the publisher are skipped (§3.8.3.1).
+   */
+  match(topic: string, publisher: string | undefined): RouteTarget[] {
+    const byClient = new Map<string, RouteTarget>();
+    this.plain.match(topic, (opt, clientId) => {
+      if (opt.noLocal && clientId === publisher) return;
+      const t = byClient.get(clientId);
+      if (!t) {
+        byClient.set(clientId, {
+          clientId,
+          qos: opt.qos,
+          retainAsPublished: opt.retainAsPublished,
+          subscriptionIds: opt.subscriptionId !== undefined ? [opt.subscriptionId] : [],
+        });
+      } else {
+        t.qos = Math.max(t.qos, opt.qos) as QoS;
+        t.retainAsPublished ||= opt.retainAsPublished;
+        if (opt.subscriptionId !== undefined) t.subscriptionIds.push(opt.subscriptionId);
+      }
+    });
+    const out = [...byClient.values()];
+    this.shared.match(topic, (group) => {
+      const all = [...group.members.keys()];
+      const online = all.filter((id) => this.opts.isOnline(id));
+      const chosen = group.picker.pick(online.length > 0 ? online : all, { publisher });
+      const opt = group.members.get(chosen)!;
+      out.push({
+        clientId: chosen,
+        qos: opt.qos,
+        retainAsPublished: opt.retainAsPublished,
+        subscriptionIds: opt.subscriptionId !== undefined ? [opt.subscriptionId] : [],
+      });
+    });
+    return out;
+  }
+}
