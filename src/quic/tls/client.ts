@@ -147,7 +147,10 @@ export class TlsClient extends TlsEngine {
     if (!this.suites.some((s) => s.id === t.suite.id)) return undefined;
     if (t.serverName !== this.opts.serverName) return undefined;
     const age = this.now() - t.receivedAt;
-    if (age < 0 || age >= t.lifetimeSeconds * 1000) return undefined;
+    // §4.6.1: "Clients MUST NOT cache tickets for longer than 7 days, regardless of the ticket_lifetime";
+    // a stored ticket is untrusted input, so its lifetime is capped here too.
+    const lifetimeSeconds = Math.min(t.lifetimeSeconds, MAX_TICKET_LIFETIME_SECONDS);
+    if (age < 0 || age >= lifetimeSeconds * 1000) return undefined;
     // RFC 8446 §4.2.10: 0-RTT uses the ticket's ALPN; offering early data needs that protocol offered.
     if (this.opts.enableEarlyData && t.alpn !== undefined && !this.alpnProtocols.includes(t.alpn)) t.maxEarlyData = 0;
     return t;
@@ -339,6 +342,8 @@ export class TlsClient extends TlsEngine {
       // §4.2.10: acceptance requires the first PSK to have been selected and the ticket's ALPN.
       if (!this.pskAccepted) throw alert('illegal_parameter', 'early_data accepted without the PSK');
       if (this.offeredPsk?.alpn !== this.negotiatedAlpn) throw alert('illegal_parameter', 'early_data accepted with another ALPN than the ticket');
+      // §4.2.10: 0-RTT keys came from the ticket's suite; accepted early data under another suite was unreadable.
+      if (this.offeredPsk?.suite.id !== this.suite?.id) throw alert('illegal_parameter', 'early_data accepted with another cipher suite than the ticket');
       this.earlyData = 'accepted';
     }
     const sni = exts.get(X.server_name);

@@ -23,9 +23,13 @@ export class HandshakeFramer {
     return this.total;
   }
 
-  push(data: Buffer): void {
+  /**
+   * Takes a copy: part of a message may wait here for later bytes, and callers hand in views of buffers
+   * they reuse (datagrams, reassembly buffers). Handshake bytes are few, so the copy costs little.
+   */
+  push(data: Uint8Array): void {
     if (data.length === 0) return;
-    this.chunks.push(data);
+    this.chunks.push(Buffer.from(data));
     this.total += data.length;
   }
 

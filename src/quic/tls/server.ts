@@ -346,6 +346,10 @@ export class TlsServer extends TlsEngine {
       // Resumption is bound to the name of the original connection (RFC 8446 §4.6.1, RFC 6066 §3).
       if (state.serverName !== (this.serverName ?? '')) continue;
       if (now - state.createdAt >= state.lifetimeSeconds * 1000 || now < state.createdAt) continue;
+      // A resumed session keeps the original authentication (§2.2): when client certificates are required,
+      // a session that had none (issued by a listener sharing the keyring, or before the policy changed)
+      // cannot be resumed; the full handshake then asks for a certificate.
+      if (this.opts.requireClientCertificate && this.opts.requestClientCertificate && state.clientCertificates.length === 0) continue;
       // §4.2.11.2: binder over Transcript-Hash(prior messages || Truncate(ClientHello)).
       const truncated = msg.raw.subarray(0, msg.raw.length - offered.bindersLength);
       const binderKey = new KeySchedule(suite.hash, state.psk).binderKey();

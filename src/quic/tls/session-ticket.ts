@@ -85,7 +85,8 @@ export interface ClientTicket {
 /** Validates a (possibly deserialised, untrusted-shape) SessionTicket. */
 export function readSessionTicket(t: SessionTicket): ClientTicket | undefined {
   if (t === null || typeof t !== 'object' || t.version !== 1) return undefined;
-  const suite = CIPHER_SUITES[t.cipherSuite];
+  // Own properties only: a deserialised name such as "constructor" must not reach Object.prototype.
+  const suite = typeof t.cipherSuite === 'string' && Object.hasOwn(CIPHER_SUITES, t.cipherSuite) ? CIPHER_SUITES[t.cipherSuite] : undefined;
   if (!suite || typeof t.ticket !== 'string' || typeof t.psk !== 'string') return undefined;
   const identity = Buffer.from(t.ticket, 'base64');
   const psk = Buffer.from(t.psk, 'base64');

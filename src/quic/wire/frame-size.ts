@@ -1,7 +1,7 @@
 // Encoded sizes of frames, and how much data fits in a frame of a given size: what a packet builder needs
 // to fill a datagram frame by frame (RFC 9000 §19.6, §19.8; RFC 9221 §4).
 import { BufferWriter } from './buffer.js';
-import type { Frame } from './frame-types.js';
+import type { AckFrame, Frame } from './frame-types.js';
 import { encodeFrame } from './frames.js';
 import { varintLength } from './varint.js';
 
@@ -16,6 +16,14 @@ export function frameEncodedLength(frame: Frame): number {
       return cryptoFrameHeaderLength(frame.offset, frame.data.length) + frame.data.length;
     case 'datagram':
       return 1 + (frame.hasLength !== false ? varintLength(frame.data.length) : 0) + frame.data.length;
+    // The packet builder sizes every frame before writing it; ACK goes into most packets and the flow
+    // control updates are frequent, so these are computed rather than encoded twice.
+    case 'ack':
+      return ackFrameLength(frame);
+    case 'max_data':
+      return 1 + varintLength(frame.maximum);
+    case 'max_stream_data':
+      return 1 + varintLength(frame.streamId) + varintLength(frame.maximum);
     default: {
       // Control frames are small and rare enough that sizing them by encoding is fine.
       const w = new BufferWriter();
@@ -23,6 +31,27 @@ export function frameEncodedLength(frame: Frame): number {
       return w.offset;
     }
   }
+}
+
+/**
+ * RFC 9000 §19.3: type, Largest Acknowledged, ACK Delay, ACK Range Count, First ACK Range, then a Gap and
+ * an ACK Range Length per further range, then the three ECN counts (§19.3.2). Malformed ranges are left
+ * to encodeFrame to reject (INTERNAL_ERROR), as before.
+ */
+function ackFrameLength(frame: AckFrame): number {
+  const ranges = frame.ranges;
+  const first = ranges[0];
+  if (first === undefined) return 1; // encodeFrame rejects it
+  let n = 1 + varintLength(first.largest) + varintLength(frame.ackDelay) + varintLength(ranges.length - 1);
+  n += varintLength(Math.max(0, first.largest - first.smallest));
+  let prevSmallest = first.smallest;
+  for (let i = 1; i < ranges.length; i++) {
+    const r = ranges[i]!;
+    n += varintLength(Math.max(0, prevSmallest - r.largest - 2)) + varintLength(Math.max(0, r.largest - r.smallest));
+    prevSmallest = r.smallest;
+  }
+  if (frame.ecn !== undefined) n += varintLength(frame.ecn.ect0) + varintLength(frame.ecn.ect1) + varintLength(frame.ecn.ce);
+  return n;
 }
 
 /** Bytes of a STREAM frame before its data (RFC 9000 §19.8). */

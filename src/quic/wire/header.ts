@@ -17,6 +17,12 @@ export const MAX_INVARIANT_CONNECTION_ID_LENGTH = 255;
 export const MIN_INITIAL_DATAGRAM_SIZE = 1200;
 /** RFC 9001 §5.8: the Retry Integrity Tag is a 128-bit AEAD tag. */
 export const RETRY_INTEGRITY_TAG_LENGTH = 16;
+/**
+ * RFC 9001 §5.4.2: header protection samples 16 bytes starting 4 bytes after the packet number field, so
+ * a protected packet holds at least 4 + 16 bytes from its packet number on; shorter ones "MUST" be discarded.
+ * (Senders pad to keep this true, RFC 9001 §5.4.2.)
+ */
+export const MIN_PROTECTED_PACKET_PAYLOAD = 4 + 16;
 
 const HEADER_FORM_BIT = 0x80;
 const FIXED_BIT = 0x40;
@@ -124,6 +130,8 @@ export function parsePacket(datagram: Uint8Array, offset: number, shortDcidLengt
       // RFC 9000 §17.3.1: fixed bit MUST be 1; packets with 0 "MUST be discarded".
       if ((first & FIXED_BIT) === 0) throw new InvalidPacketError('short header with fixed bit 0');
       const dcid = r.bytesView(shortDcidLength);
+      // RFC 9001 §5.4.2: too short for a header protection sample -> discard (never a connection error).
+      if (r.remaining < MIN_PROTECTED_PACKET_PAYLOAD) throw new InvalidPacketError('1-RTT packet too short for a header protection sample');
       return { type: '1rtt', packetStart: offset, packetEnd: datagram.length, dcid, pnOffset: r.offset };
     }
     const version = r.u32();
@@ -158,8 +166,9 @@ export function parsePacket(datagram: Uint8Array, offset: number, shortDcidLengt
     const token = type === 'initial' ? r.varintBytes() : datagram.subarray(0, 0);
     const length = r.varint();
     if (length > r.remaining) throw new InvalidPacketError(`Length ${length} exceeds the ${r.remaining} bytes left in the datagram`);
-    // RFC 9000 §17.2: Length covers the packet number and payload; at least the 1-byte packet number.
-    if (length < 1) throw new InvalidPacketError('Length too small for a packet number');
+    // RFC 9000 §17.2: Length covers the packet number and payload. RFC 9001 §5.4.2: a packet too short
+    // for a header protection sample is discarded, so it is rejected here rather than when unprotecting.
+    if (length < MIN_PROTECTED_PACKET_PAYLOAD) throw new InvalidPacketError(`Length ${length} too small for a header protection sample`);
     const pnOffset = r.offset;
     return { type, version, packetStart: offset, packetEnd: pnOffset + length, dcid, scid, token, pnOffset };
   } catch (e) {
