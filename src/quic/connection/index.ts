@@ -1,0 +1,23 @@
+// Public surface of the sans-IO QUIC connection, for the endpoint and for tests.
+export { QuicConnection } from './connection.js';
+export type {
+  ConnectionCloseInfo,
+  ConnectionEvent,
+  ConnectionState,
+  OutgoingDatagram,
+  PathAddress,
+  QuicConnectionApi,
+} from './api.js';
+export {
+  ConnectionOptionsError,
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_TRANSPORT_SETTINGS,
+  MIN_DATAGRAM_SIZE,
+  type ClientTlsSettings,
+  type ConnectionLimits,
+  type LocalTransportSettings,
+  type QuicClientOptions,
+  type QuicConnectionCommonOptions,
+  type QuicServerOptions,
+  type ServerTlsSettings,
+} from './options.js';

@@ -1,0 +1,124 @@
+// Connection termination (RFC 9000 §10): idle timeout, immediate close, closing and draining states,
+// stateless reset.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildStatelessReset, deriveStatelessResetToken } from '../../../src/quic/crypto/stateless-reset.js';
+import { TransportErrorCode } from '../../../src/quic/wire/errors.js';
+import { CLIENT_ADDR, makePair, runHandshake, SERVER_ADDR, type Pair } from './sim-node.js';
+
+function established(o: Parameters<typeof makePair>[0] = {}): Pair {
+  const p = makePair(o);
+  runHandshake(p);
+  p.net.run({ until: p.net.now + 100 });
+  assert.ok(p.client.has('handshake-confirmed'));
+  return p;
+}
+
+test('idle timeout closes both sides with cause idle (RFC 9000 §10.1: the smaller value wins)', () => {
+  const p = established({ client: { transport: { maxIdleTimeout: 5000 } }, server: { transport: { maxIdleTimeout: 8000 } } });
+  const start = p.net.now;
+  p.net.run({ until: start + 20_000, done: () => p.client.has('closed') && p.server.has('closed') });
+  const c = p.client.eventsOf('closed')[0];
+  const s = p.server.eventsOf('closed')[0];
+  assert.ok(c && s);
+  assert.equal(c.info.cause, 'idle');
+  assert.equal(s.info.cause, 'idle');
+  assert.equal(p.client.connection.state, 'closed');
+  assert.ok(p.net.now - start >= 4900 && p.net.now - start <= 5200, `closed after ${p.net.now - start} ms`);
+  assert.equal(p.client.connection.nextTimeout(), undefined);
+});
+
+test('keep-alive PINGs keep an idle connection open', () => {
+  const p = established({ client: { transport: { maxIdleTimeout: 3000 }, limits: { keepAliveIntervalMs: 1000 } } });
+  p.net.run({ until: p.net.now + 20_000 });
+  assert.ok(!p.client.has('closed') && !p.server.has('closed'));
+  assert.equal(p.client.connection.state, 'established');
+});
+
+test('application close delivers the code and reason; closing and draining then end', () => {
+  const p = established();
+  p.client.connection.close(0x1234, 'bye now');
+  assert.equal(p.client.connection.state, 'closing');
+  p.net.run({ until: p.net.now + 5000, done: () => p.client.has('closed') && p.server.has('closed') });
+  const s = p.server.eventsOf('closed')[0];
+  assert.ok(s);
+  assert.deepEqual(s.info, { code: 0x1234, application: true, reason: 'bye now', remote: true, cause: 'close' });
+  const c = p.client.eventsOf('closed')[0];
+  assert.ok(c);
+  assert.deepEqual(c.info, { code: 0x1234, application: true, reason: 'bye now', remote: false, cause: 'close' });
+  assert.equal(p.server.connection.state, 'closed');
+  // Nothing is sent after closing.
+  assert.equal(p.client.connection.poll(p.net.now), undefined);
+  assert.equal(p.client.connection.openStream(true), undefined);
+});
+
+test('transport close with a code and no application flag', () => {
+  const p = established();
+  p.server.connection.close(TransportErrorCode.INTERNAL_ERROR, 'shutting down', false);
+  p.net.run({ until: p.net.now + 5000, done: () => p.client.has('closed') });
+  const c = p.client.eventsOf('closed')[0];
+  assert.ok(c);
+  assert.equal(c.info.code, TransportErrorCode.INTERNAL_ERROR);
+  assert.equal(c.info.application, false);
+  assert.equal(c.info.reason, 'shutting down');
+});
+
+test('an application close during the handshake becomes APPLICATION_ERROR without reason (RFC 9000 §10.2.3)', () => {
+  const p = makePair();
+  p.net.run({ until: 15 }); // the client Initial reached the server; its answer is in flight
+  p.server.connection.close(0x99, 'secret reason');
+  p.net.run({ until: 3000, done: () => p.client.has('closed') });
+  const c = p.client.eventsOf('closed')[0];
+  assert.ok(c);
+  assert.equal(c.info.code, TransportErrorCode.APPLICATION_ERROR);
+  assert.equal(c.info.application, false);
+  assert.equal(c.info.reason, '');
+});
+
+test('the closing endpoint repeats CONNECTION_CLOSE at a limited rate to incoming packets (RFC 9000 §10.2.1)', () => {
+  const p = established();
+  // The server will not hear the close: drop everything client -> server, count what the client gets.
+  let answers = 0;
+  let toClient = 0;
+  p.net.tap = (d) => {
+    if (d.to === SERVER_ADDR) {
+      answers++;
+      return null;
+    }
+    toClient++;
+    return d.data;
+  };
+  const sid = p.server.connection.openStream(false)!;
+  p.server.connection.streamWrite(sid, new Uint8Array(30_000));
+  p.client.connection.close(1, 'x');
+  p.net.run({ until: p.net.now + 2000 });
+  assert.ok(toClient >= 15, `the client received ${toClient} datagrams while closing`);
+  // One close when closing, then answers after 1, 2, 4, 8, ... more packets: logarithmic, not one per packet.
+  assert.ok(answers >= 2, 'the close was repeated');
+  assert.ok(answers <= 2 + Math.log2(toClient + 1), `${answers} answers to ${toClient} datagrams`);
+});
+
+test('a stateless reset from the peer ends the connection (RFC 9000 §10.3.1)', () => {
+  const p = established();
+  const client = p.client.connection;
+  // The server lost its state; it still derives the token for the ID the client sends to.
+  const serverCids = p.server.eventsOf('cid-issued');
+  const key = new Uint8Array(32).fill(7);
+  const token = deriveStatelessResetToken(key, serverCids[0]!.cid);
+  const reset = buildStatelessReset(token, 43, (n) => new Uint8Array(n).fill(0x55));
+  client.receive(reset, { local: CLIENT_ADDR, remote: SERVER_ADDR }, p.net.now);
+  assert.equal(client.state, 'draining');
+  assert.equal(client.poll(p.net.now), undefined, 'draining sends nothing');
+  p.net.run({ until: p.net.now + 5000, done: () => p.client.has('closed') });
+  const c = p.client.eventsOf('closed')[0];
+  assert.ok(c);
+  assert.equal(c.info.cause, 'stateless-reset');
+  assert.equal(c.info.remote, true);
+});
+
+test('a datagram ending in an unknown token is not a stateless reset', () => {
+  const p = established();
+  const client = p.client.connection;
+  client.receive(buildStatelessReset(new Uint8Array(16).fill(1), 43, (n) => new Uint8Array(n).fill(0x55)), { local: CLIENT_ADDR, remote: SERVER_ADDR }, p.net.now);
+  assert.equal(client.state, 'established');
+});
