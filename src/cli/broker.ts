@@ -4,6 +4,7 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
 import { Broker } from '../broker/broker.js';
+import { createQuicListener } from '../broker/listeners/quic-listener.js';
 import { loadConfig, ConfigError } from '../broker/config/load.js';
 import type { BrokerConfig } from '../broker/config/types.js';
 import { PasswordFileAuthenticator, PasswordFileError } from '../broker/auth/password-file.js';
@@ -66,7 +67,7 @@ function processSignals(handler: (signal: NodeJS.Signals) => void): () => void {
 const defaultDeps: BrokerCommandDeps = {
   env: process.env,
   output: processOutput,
-  createBroker: (opts) => new Broker(opts),
+  createBroker: (opts) => new Broker({ ...opts, quicListenerFactory: createQuicListener }),
   onSignal: processSignals,
 };
 

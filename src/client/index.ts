@@ -48,3 +48,4 @@ export {
 export { reasonCodeName, describeReasonCode, describeConnackCode } from './reason-codes.js';
 export { checkTopicName, checkTopicFilter } from './topics.js';
 // MQTT over QUIC: importing the transport registers the quic:// scheme (EMQX-compatible, ALPN "mqtt").
+export { quicTransport, MqttQuicStream } from './transports/quic.js';

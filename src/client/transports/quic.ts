@@ -1,0 +1,173 @@
+// MQTT over QUIC for the client (EMQX-compatible, DESIGN.md "MQTT over QUIC"): `quic://host:14567`
+// opens a QUIC connection with ALPN "mqtt", then one bidirectional stream that carries every MQTT packet.
+// MQTT.js gets a Duplex at once (it writes CONNECT immediately) that buffers until the stream exists.
+// Closing either one closes the other: the stream ending ends the connection, the connection closing
+// (error, idle timeout, stateless reset) ends the stream, which MQTT.js sees as a lost connection.
+//
+// `transportOptions` (ConnectOptions.transportOptions) may carry, for QUIC:
+//   sessionTicket  a ticket from an earlier connection (onSessionTicket), for resumption and 0-RTT
+//   enableEarlyData  with sessionTicket: send CONNECT in 0-RTT (RFC 9001 §4.6.1; replayable)
+//   token          a NEW_TOKEN token from an earlier connection (onNewToken), skips a Retry round trip
+//   onSessionTicket(ticket) / onNewToken(token)  called when the server issues them
+//   idleTimeoutMs, keepAliveIntervalMs, handshakeTimeoutMs
+import { Duplex } from 'node:stream';
+import { connectQuic, type QuicConnectOptions } from '../../quic/endpoint/client.js';
+import type { QuicConnectionHandle } from '../../quic/endpoint/connection-handle.js';
+import type { QuicStream } from '../../quic/endpoint/quic-stream.js';
+import type { SessionTicket } from '../../quic/tls/types.js';
+import { registerTransport, type TransportConnectOptions, type TransportFactory } from '../transports.js';
+
+/** EMQX MQTT over QUIC: ALPN "mqtt", default port 14567. */
+export const MQTT_QUIC_ALPN = 'mqtt';
+export const MQTT_QUIC_DEFAULT_PORT = 14567;
+/** Application error code of CONNECTION_CLOSE when the MQTT stream ends normally / is aborted. */
+const CLOSE_NO_ERROR = 0x0;
+const CLOSE_STREAM_ABORTED = 0x1;
+/**
+ * After a graceful end (our FIN follows the last MQTT packet, e.g. DISCONNECT) we wait this long for the
+ * broker's FIN before closing the connection: CONNECTION_CLOSE right away could overtake the
+ * retransmission of a lost last packet, and the broker would see a lost connection instead of DISCONNECT.
+ */
+export const MQTT_QUIC_CLOSE_LINGER_MS = 2_000;
+
+/** The QUIC connection options a transport call turns into. Exported for tests and custom transports. */
+export function quicConnectOptions(o: TransportConnectOptions): QuicConnectOptions {
+  const t = o.tls;
+  const extra = o.transportOptions;
+  const opts: QuicConnectOptions = {
+    host: o.host,
+    port: o.port,
+    alpn: t.alpnProtocols !== undefined && t.alpnProtocols.length > 0 ? t.alpnProtocols : [MQTT_QUIC_ALPN],
+  };
+  if (t.servername !== undefined) opts.serverName = t.servername;
+  if (t.ca !== undefined) opts.ca = t.ca;
+  if (!t.rejectUnauthorized) opts.insecure = true;
+  if (t.cert !== undefined) opts.cert = t.cert;
+  if (t.key !== undefined) opts.key = t.key.toString('utf8');
+  const ticket = extra['sessionTicket'];
+  if (ticket !== undefined && ticket !== null && typeof ticket === 'object') opts.sessionTicket = ticket as SessionTicket;
+  if (extra['enableEarlyData'] === true) opts.enableEarlyData = true;
+  const token = extra['token'];
+  if (token instanceof Uint8Array) opts.token = token;
+  for (const key of ['idleTimeoutMs', 'keepAliveIntervalMs', 'handshakeTimeoutMs'] as const) {
+    const v = extra[key];
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) opts[key] = v;
+  }
+  return opts;
+}
+
+/**
+ * The MQTT.js stream for one QUIC connection: writes wait (one chunk, Node buffers the rest up to its
+ * highWaterMark) until the stream is open, then everything is forwarded with backpressure both ways.
+ */
+export class MqttQuicStream extends Duplex {
+  private connection: QuicConnectionHandle | undefined;
+  private stream: QuicStream | undefined;
+  private pendingWrite: { chunk: Buffer; callback: (error?: Error | null) => void } | undefined;
+  private pendingFinal: ((error?: Error | null) => void) | undefined;
+
+  constructor(opening: Promise<{ connection: QuicConnectionHandle; stream: QuicStream }>) {
+    super({ allowHalfOpen: true });
+    opening.then(
+      ({ connection, stream }) => this.attach(connection, stream),
+      (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  /** The QUIC connection, once open (for its 'session-ticket' / 'new-token' events). */
+  get quicConnection(): QuicConnectionHandle | undefined {
+    return this.connection;
+  }
+
+  private attach(connection: QuicConnectionHandle, stream: QuicStream): void {
+    this.connection = connection;
+    this.stream = stream;
+    if (this.destroyed) {
+      connection.close(CLOSE_NO_ERROR, 'MQTT client closed');
+      return;
+    }
+    stream.on('data', (chunk: Buffer) => {
+      // After we were destroyed the stream is only drained (to reach the broker's FIN), not forwarded.
+      if (this.destroyed) return;
+      if (!this.push(chunk)) stream.pause();
+    });
+    stream.on('end', () => this.push(null));
+    stream.on('error', (err: Error) => this.destroy(err));
+    stream.on('close', () => {
+      // The MQTT stream is over: the connection goes with it (EMQX: a closed stream closes the connection).
+      connection.close(stream.writableFinished && stream.readableEnded ? CLOSE_NO_ERROR : CLOSE_STREAM_ABORTED, 'MQTT stream closed');
+      if (!this.destroyed) this.destroy();
+    });
+    connection.on('close', () => {
+      if (!this.destroyed) this.destroy();
+    });
+    const pending = this.pendingWrite;
+    this.pendingWrite = undefined;
+    if (pending !== undefined) stream.write(pending.chunk, (err) => pending.callback(err ?? null));
+    const final = this.pendingFinal;
+    this.pendingFinal = undefined;
+    if (final !== undefined) stream.end(() => final());
+  }
+
+  override _read(): void {
+    this.stream?.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.stream === undefined) {
+      this.pendingWrite = { chunk, callback };
+      return;
+    }
+    this.stream.write(chunk, (err) => callback(err ?? null));
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.stream === undefined) {
+      this.pendingFinal = callback;
+      return;
+    }
+    this.stream.end(() => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const pending = this.pendingWrite;
+    this.pendingWrite = undefined;
+    if (pending !== undefined) pending.callback(error ?? new Error('stream destroyed'));
+    const stream = this.stream;
+    if (stream !== undefined && !stream.destroyed && error === null && stream.writableFinished) {
+      // Graceful: our FIN is on its way; the stream's 'close' (broker FIN or linger) closes the connection.
+      const linger = setTimeout(() => stream.destroy(), MQTT_QUIC_CLOSE_LINGER_MS);
+      stream.once('close', () => clearTimeout(linger));
+      stream.resume();
+    } else {
+      if (stream !== undefined && !stream.destroyed) stream.destroy(error ?? undefined);
+      this.connection?.close(error === null ? CLOSE_NO_ERROR : CLOSE_STREAM_ABORTED, 'MQTT client closed');
+    }
+    callback(error);
+  }
+}
+
+/** The `quic` transport: connection, then the MQTT stream; session tickets and tokens go to the callbacks. */
+export const quicTransport: TransportFactory = (o) => {
+  const extra = o.transportOptions;
+  const onTicket = extra['onSessionTicket'];
+  const onToken = extra['onNewToken'];
+  const options = quicConnectOptions(o);
+  if (typeof onTicket === 'function') options.onSessionTicket = (t) => (onTicket as (t: SessionTicket) => void)(t);
+  if (typeof onToken === 'function') options.onNewToken = (t) => (onToken as (t: Uint8Array) => void)(t);
+  // 0-RTT (RFC 9001 §4.6.1): with a ticket that allows early data, CONNECT leaves in the first flight.
+  const early = options.enableEarlyData === true && options.sessionTicket !== undefined;
+  if (early) options.waitForHandshake = false;
+  const opening = (async () => {
+    const connection = await connectQuic(options);
+    try {
+      return { connection, stream: await connection.openStream({ early }) };
+    } catch (e) {
+      connection.close(CLOSE_STREAM_ABORTED, 'cannot open the MQTT stream');
+      throw e;
+    }
+  })();
+  return new MqttQuicStream(opening);
+};
+
+registerTransport('quic', quicTransport, { defaultPort: MQTT_QUIC_DEFAULT_PORT, secure: true });

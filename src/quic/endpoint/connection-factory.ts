@@ -1,0 +1,61 @@
+// Turns the endpoint's routing decisions (endpoint-core.ts ServerConnectionParams / ClientConnectionParams)
+// plus the application's TLS and transport settings into QuicConnection instances. This is the only
+// place the endpoint knows the concrete connection class; everything else uses QuicConnectionApi.
+import { QuicConnection } from '../connection/connection.js';
+import type { ClientTlsSettings, ConnectionLimits, LocalTransportSettings, ServerTlsSettings } from '../connection/options.js';
+import type { QuicConnectionApi } from '../connection/api.js';
+import type { ClientConnectionParams, ServerConnectionParams } from './endpoint-core.js';
+
+export interface ConnectionSettings {
+  alpn: string[];
+  transport?: Partial<LocalTransportSettings>;
+  limits?: Partial<ConnectionLimits>;
+  keylog?: (line: string) => void;
+  /** Wall clock for TLS (certificate validity, ticket age); default Date.now. */
+  clock?: () => number;
+}
+
+export function serverConnectionFactory(tls: ServerTlsSettings, settings: ConnectionSettings): (p: ServerConnectionParams) => QuicConnectionApi {
+  return (p) =>
+    QuicConnection.server(
+      {
+        ...common(settings, p),
+        tls,
+        originalDestinationConnectionId: p.originalDestinationConnectionId,
+        ...(p.retrySourceConnectionId !== undefined ? { retrySourceConnectionId: p.retrySourceConnectionId } : {}),
+        addressValidated: p.addressValidated,
+      },
+      p.now,
+    );
+}
+
+export function clientConnectionFactory(
+  tls: ClientTlsSettings,
+  settings: ConnectionSettings & { token?: Uint8Array },
+): (p: ClientConnectionParams) => QuicConnectionApi {
+  return (p) =>
+    QuicConnection.client(
+      {
+        ...common(settings, p),
+        tls,
+        initialDestinationConnectionId: p.initialDestinationConnectionId,
+        ...(settings.token !== undefined ? { token: settings.token } : {}),
+      },
+      p.now,
+    );
+}
+
+function common(settings: ConnectionSettings, p: ServerConnectionParams | ClientConnectionParams) {
+  return {
+    alpn: settings.alpn,
+    random: p.random,
+    statelessResetKey: p.statelessResetKey,
+    // The endpoint routes short headers by a fixed ID length, so the connection must issue IDs that long.
+    limits: { ...settings.limits, connectionIdLength: p.connectionIdLength },
+    ...(settings.transport !== undefined ? { transport: settings.transport } : {}),
+    path: p.path,
+    localConnectionId: p.localConnectionId,
+    ...(settings.keylog !== undefined ? { keylog: settings.keylog } : {}),
+    ...(settings.clock !== undefined ? { clock: settings.clock } : {}),
+  };
+}

@@ -1,0 +1,351 @@
+// The Node shell around EndpointCore: one node:dgram socket (udp4 or udp6 from the bound address), one
+// timer for the earliest connection deadline, and a bounded send loop. Every datagram, timer expiry and
+// application call ends in drive(), which dispatches the core's events to connection handles and sends
+// what the core polls, a bounded number per turn and with a bounded number of sends in flight, so one
+// busy connection can neither block the event loop nor queue unbounded memory in the socket.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { isIPv6 } from 'node:net';
+import type { ConnectionCloseInfo, PathAddress, QuicConnectionApi } from '../connection/api.js';
+import { TransportErrorCode } from '../wire/errors.js';
+import { EndpointCore, type ClientConnectionParams, type EndpointConnection, type EndpointCoreOptions } from './endpoint-core.js';
+import { QuicEndpointError } from './errors.js';
+import { QuicConnectionHandle, type ConnectionDriver } from './connection-handle.js';
+
+export const UDP_ENDPOINT_DEFAULTS = Object.freeze({
+  /** Datagrams sent per turn of the event loop before yielding (setImmediate) to I/O and timers. */
+  maxDatagramsPerTurn: 64,
+  /** socket.send() calls whose callback has not run yet; above it we stop polling until one completes. */
+  maxSendsInFlight: 256,
+  /** How long close() lets connections finish their closing period (RFC 9000 §10.2) before the socket goes. */
+  closeGraceMs: 1000,
+  /**
+   * SO_RCVBUF / SO_SNDBUF asked for (the kernel caps them at net.core.rmem_max / wmem_max). The Linux
+   * default (about 200 kB, some 90 datagrams) overflows under one congestion window of burst, and every
+   * datagram dropped there costs a loss-recovery round trip.
+   */
+  socketBufferSize: 4 * 1024 * 1024,
+});
+
+export interface UdpEndpointOptions extends EndpointCoreOptions {
+  /**
+   * Servers: emit 'connection' as soon as a connection is created instead of when its handshake completes,
+   * so 0-RTT stream data (RFC 9001 §4.6.1) reaches the application half a round trip earlier. Such data
+   * may be a replay (RFC 9001 §9.2), and the handshake may still fail (the handle then closes).
+   */
+  emitConnectionBeforeHandshake?: boolean;
+  maxDatagramsPerTurn?: number;
+  maxSendsInFlight?: number;
+  closeGraceMs?: number;
+  /** SO_RCVBUF / SO_SNDBUF, bytes. */
+  receiveBufferSize?: number;
+  sendBufferSize?: number;
+}
+
+export interface UdpEndpointEvents {
+  /** A server connection completed its handshake (peer streams are delivered once this returns). */
+  connection: [QuicConnectionHandle];
+  /** A socket error after binding (send errors of single datagrams are counted, not reported). */
+  error: [Error];
+}
+
+/** "ip:port", IPv6 in brackets (the PathAddress convention of connection/api.ts). */
+export function formatAddress(address: string, port: number): string {
+  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Splits "ip:port" / "[v6]:port". */
+export function parseAddress(text: string): { address: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  const host = text.slice(0, colon);
+  return { address: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(text.slice(colon + 1)) };
+}
+
+/** Monotonic milliseconds on the wall-clock scale (address tokens carry expiry times across restarts). */
+const clock = (): number => performance.timeOrigin + performance.now();
+
+export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements ConnectionDriver {
+  readonly core: EndpointCore;
+  /** Send callbacks that reported an error (ICMP unreachable and the like): counted, never fatal. */
+  sendErrors = 0;
+  private readonly socket: Socket;
+  private readonly maxPerTurn: number;
+  private readonly maxInFlight: number;
+  private readonly closeGraceMs: number;
+  private readonly emitEarly: boolean;
+  private local = '';
+  private inFlight = 0;
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt: number | undefined;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private closing: Promise<void> | undefined;
+  private readonly drainWaiters = new Set<() => void>();
+  private readonly idleWaiters = new Set<() => void>();
+
+  private constructor(socket: Socket, options: UdpEndpointOptions) {
+    super();
+    this.socket = socket;
+    this.core = new EndpointCore(options);
+    this.maxPerTurn = options.maxDatagramsPerTurn ?? UDP_ENDPOINT_DEFAULTS.maxDatagramsPerTurn;
+    this.maxInFlight = options.maxSendsInFlight ?? UDP_ENDPOINT_DEFAULTS.maxSendsInFlight;
+    this.closeGraceMs = options.closeGraceMs ?? UDP_ENDPOINT_DEFAULTS.closeGraceMs;
+    this.emitEarly = options.emitConnectionBeforeHandshake ?? false;
+  }
+
+  /** Binds a UDP socket on host:port (port 0 = OS-chosen); IPv6 hosts get a udp6 socket. */
+  static async open(host: string, port: number, options: UdpEndpointOptions = {}): Promise<UdpEndpoint> {
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ...(isIPv6(host) ? { ipv6Only: false } : {}) });
+    const endpoint = new UdpEndpoint(socket, options);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        socket.close();
+        reject(new QuicEndpointError('ERR_QUIC_SOCKET', `cannot bind UDP ${formatAddress(host, port)}: ${err.message}`, { cause: err }));
+      };
+      socket.once('error', onError);
+      socket.bind(port, host, () => {
+        socket.off('error', onError);
+        resolve();
+      });
+    });
+    try {
+      socket.setRecvBufferSize(options.receiveBufferSize ?? UDP_ENDPOINT_DEFAULTS.socketBufferSize);
+      socket.setSendBufferSize(options.sendBufferSize ?? UDP_ENDPOINT_DEFAULTS.socketBufferSize);
+    } catch {
+      // Not permitted here (sandboxes, some platforms): the kernel defaults still work, only with more loss.
+    }
+    const a = socket.address();
+    endpoint.local = formatAddress(a.address, a.port);
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => endpoint.onMessage(msg, rinfo));
+    socket.on('error', (err: Error) => {
+      // A socket error must not take the process down; report it only to whoever listens.
+      if (endpoint.listenerCount('error') > 0) endpoint.emit('error', err);
+    });
+    return endpoint;
+  }
+
+  /** The bound address. */
+  address(): { address: string; port: number; family: string } {
+    const a = this.socket.address();
+    return { address: a.address, port: a.port, family: a.family };
+  }
+
+  get localAddress(): string {
+    return this.local;
+  }
+
+  get isClosed(): boolean {
+    return this.state !== 'open';
+  }
+
+  /** Starts a client connection to address:port (an IP literal); the handle's `ready` resolves on handshake. */
+  connect(address: string, port: number, create: (params: ClientConnectionParams) => QuicConnectionApi): QuicConnectionHandle {
+    if (this.state !== 'open') throw new QuicEndpointError('ERR_QUIC_ENDPOINT_CLOSED', 'endpoint is closed');
+    const path: PathAddress = { local: this.local, remote: formatAddress(address, port) };
+    const entry = this.core.connect(path, clock(), create);
+    const handle = new QuicConnectionHandle(this, entry);
+    entry.app = handle;
+    this.schedule();
+    return handle;
+  }
+
+  /** @internal ConnectionDriver: the application gave a connection work. */
+  wake(entry: EndpointConnection): void {
+    if (this.state === 'closed') return;
+    this.core.wake(entry);
+    this.schedule();
+  }
+
+  /**
+   * Stops accepting and closes the socket once the existing connections have ended on their own, or
+   * after `timeoutMs` with close(). For servers whose connections belong to someone else (the broker
+   * closes its MQTT streams, which closes their connections).
+   */
+  closeWhenIdle(timeoutMs: number): Promise<void> {
+    this.core.stopAccepting();
+    if (this.closing !== undefined) return this.closing;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(onIdle);
+        resolve();
+      };
+      const onIdle = (): void => {
+        void this.close({ graceMs: 0 }).then(done);
+      };
+      const timer = setTimeout(() => {
+        this.idleWaiters.delete(onIdle);
+        void this.close().then(done);
+      }, timeoutMs);
+      if (this.core.connectionCount === 0) onIdle();
+      else this.idleWaiters.add(onIdle);
+    });
+  }
+
+  /**
+   * Stops accepting, closes every connection (application code 0 unless given) and waits for their closing
+   * periods, at most closeGraceMs, then closes the socket. Connections still open then are closed
+   * locally with their 'close' event.
+   */
+  close(options: { code?: number; reason?: string; graceMs?: number } = {}): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.state = 'closing';
+    this.core.stopAccepting();
+    for (const entry of this.core.allConnections()) {
+      try {
+        entry.connection.close(options.code ?? 0, options.reason ?? 'endpoint closing', true);
+      } catch {
+        // A connection that cannot close is forgotten below like any other leftover.
+      }
+      this.core.wake(entry);
+    }
+    this.drive();
+    const grace = options.graceMs ?? this.closeGraceMs;
+    this.closing = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(graceTimer);
+        this.drainWaiters.delete(finish);
+        this.shutdown();
+        resolve();
+      };
+      const graceTimer = setTimeout(finish, grace);
+      if (this.core.connectionCount === 0) finish();
+      else this.drainWaiters.add(finish);
+    });
+    return this.closing;
+  }
+
+  /**
+   * Closes the socket at once without telling any peer, as a crash would: peers find out by a Stateless
+   * Reset (RFC 9000 §10.3) from whoever gets their packets next, or by their idle timeout. Local handles
+   * get their 'close' event.
+   */
+  abort(): void {
+    this.core.stopAccepting();
+    this.shutdown();
+    for (const w of [...this.drainWaiters, ...this.idleWaiters]) w();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
+  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.state === 'closed') return;
+    this.core.receive(msg, { local: this.local, remote: formatAddress(rinfo.address, rinfo.port) }, clock());
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.state === 'closed') return;
+    this.scheduled = true;
+    // A microtask coalesces everything the application does in one tick into as few packets as possible.
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.drive();
+    });
+  }
+
+  private drive(): void {
+    if (this.state === 'closed') return;
+    const now = clock();
+    this.dispatchEvents();
+    let sent = 0;
+    while (sent < this.maxPerTurn && this.inFlight < this.maxInFlight) {
+      const datagram = this.core.poll(now);
+      if (datagram === undefined) break;
+      this.send(datagram.data, datagram.path.remote);
+      sent++;
+    }
+    this.dispatchEvents();
+    // More to send but this turn's budget is used: continue after I/O had its turn.
+    if (this.core.hasPendingOutput && this.inFlight < this.maxInFlight && sent >= this.maxPerTurn) {
+      setImmediate(() => this.drive());
+    }
+    this.armTimer(now);
+    if (this.core.connectionCount === 0) {
+      if (this.state === 'closing') for (const w of [...this.drainWaiters]) w();
+      else if (!this.core.isAccepting) for (const w of [...this.idleWaiters]) w();
+    }
+  }
+
+  private send(data: Uint8Array, remote: string): void {
+    const { address, port } = parseAddress(remote);
+    this.inFlight++;
+    try {
+      this.socket.send(data, port, address, (err) => {
+        this.inFlight--;
+        if (err) this.sendErrors++;
+        if (this.inFlight === this.maxInFlight - 1) this.schedule();
+      });
+    } catch {
+      // Thrown synchronously only for a closed socket or an invalid address: the datagram is lost, as UDP may.
+      this.inFlight--;
+      this.sendErrors++;
+    }
+  }
+
+  private dispatchEvents(): void {
+    for (let e = this.core.pollEvent(); e !== undefined; e = this.core.pollEvent()) {
+      if (e.type === 'incoming') {
+        const handle = new QuicConnectionHandle(this, e.connection, { holdPeerStreams: !this.emitEarly });
+        e.connection.app = handle;
+        if (this.emitEarly) this.announce(handle);
+        continue;
+      }
+      const handle = e.connection.app as QuicConnectionHandle | undefined;
+      if (handle === undefined) continue;
+      try {
+        handle.dispatch(e.event);
+        // Server connections reach the application once the handshake is complete (RFC 9001 §4.1.1).
+        if (e.event.type === 'handshake-complete' && e.connection.incoming && !this.emitEarly) this.announce(handle);
+      } catch (err) {
+        // An application listener threw: that is the application's bug, not the peer's; report it
+        // like Node reports listener errors, without stalling this endpoint's other connections.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  private announce(handle: QuicConnectionHandle): void {
+    try {
+      this.emit('connection', handle);
+      handle.releaseStreams();
+    } catch (err) {
+      // A throwing 'connection' listener is the application's bug; surface it as Node would.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+
+  private armTimer(now: number): void {
+    const at = this.core.nextTimeout();
+    if (at === this.timerAt) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      if (this.state === 'closed') return;
+      this.core.handleTimeout(clock());
+      this.drive();
+    }, Math.max(0, Math.ceil(at - now)));
+  }
+
+  private shutdown(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const leftover: ConnectionCloseInfo = { code: TransportErrorCode.NO_ERROR, application: false, reason: 'endpoint closed', remote: false, cause: 'close' };
+    for (const entry of this.core.allConnections()) (entry.app as QuicConnectionHandle | undefined)?.dispatch({ type: 'closed', info: leftover });
+    try {
+      this.socket.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}

@@ -1,0 +1,280 @@
+// MQTT over QUIC end to end (EMQX-compatible): a Broker with a listeners.quic listener on 127.0.0.1:0,
+// our client library over quic://, raw MQTT on one QUIC stream, the stream/connection lifecycle as the
+// MQTT session sees it (will), extra streams, and NAT rebinding through a UDP relay.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import mqttPacket, { type Packet } from 'mqtt-packet';
+import { connect as mqttConnect, type MqttClient } from '../../src/client/index.js';
+import { createQuicListener, MqttQuicErrorCode, QuicListener } from '../../src/broker/listeners/quic-listener.js';
+import type { QuicListenerConfig } from '../../src/broker/config/types.js';
+import type { BrokerOptions } from '../../src/broker/broker.js';
+import { connectQuic } from '../../src/quic/endpoint/client.js';
+import type { QuicStream } from '../../src/quic/endpoint/quic-stream.js';
+import { QuicStreamResetError } from '../../src/quic/endpoint/errors.js';
+import { certPath } from '../helpers/certs.js';
+import { ensureQuicGoPeer } from '../helpers/interop.js';
+import { UdpRelay } from '../helpers/udp-relay.js';
+import { startBroker, connectRecording, nextMessage, endClient, type TestBroker } from './helpers.js';
+
+const WAIT_MS = 5000;
+
+function quicConfig(extra: Partial<QuicListenerConfig> = {}): QuicListenerConfig {
+  return {
+    enabled: true,
+    bind: '127.0.0.1:0',
+    max_connections: 100,
+    keyfile: certPath('server-ecdsa-key.pem'),
+    certfile: certPath('server-ecdsa-chain.pem'),
+    idle_timeout: 15_000,
+    max_handshakes: 100,
+    retry: false,
+    enable_0rtt: false,
+    congestion_control: 'cubic',
+    ...extra,
+  };
+}
+
+async function quicBroker(t: { after: (fn: () => unknown) => void }, extra: Partial<QuicListenerConfig> = {}, options: Omit<BrokerOptions, 'config'> = {}): Promise<TestBroker & { quicPort: number }> {
+  const b = await startBroker({ listeners: { quic: { default: quicConfig(extra) } } }, { quicListenerFactory: createQuicListener, ...options });
+  t.after(() => b.stop());
+  return Object.assign(b, { quicPort: b.port('quic:default') });
+}
+
+async function quicClient(port: number, options: Record<string, unknown> = {}): Promise<MqttClient> {
+  return mqttConnect({ url: `quic://127.0.0.1:${port}`, tls: { caFile: certPath('ca.pem') }, connectTimeoutMs: WAIT_MS, ...options });
+}
+
+async function readCa(): Promise<Buffer> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(certPath('ca.pem'));
+}
+
+function within<T>(p: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/** MQTT packets read from a QUIC stream. */
+function packetReader(stream: QuicStream, protocolVersion: 4 | 5 = 5): { next(): Promise<Packet> } {
+  const parser = mqttPacket.parser({ protocolVersion });
+  const queue: Packet[] = [];
+  const waiters: Array<(p: Packet) => void> = [];
+  parser.on('packet', (p: Packet) => {
+    const w = waiters.shift();
+    if (w) w(p);
+    else queue.push(p);
+  });
+  stream.on('data', (d: Buffer) => parser.parse(d));
+  return {
+    next: () => {
+      const p = queue.shift();
+      return p !== undefined ? Promise.resolve(p) : within(new Promise<Packet>((resolve) => waiters.push(resolve)), 'an MQTT packet');
+    },
+  };
+}
+
+const encode = (p: Packet, protocolVersion: 4 | 5 = 5): Buffer => mqttPacket.generate(p, { protocolVersion });
+
+test('quic:// with our client library: publish and subscribe at QoS 0, 1 and 2 across QUIC and TCP', async (t) => {
+  const b = await quicBroker(t);
+  const sub = await quicClient(b.quicPort, { clientId: 'quic-sub', protocolVersion: 5 });
+  t.after(() => sub.end({ force: true }));
+  const { client: tcpSub, messages: tcpMessages } = await connectRecording(b.tcpUrl(), { protocolVersion: 5 });
+  t.after(() => endClient(tcpSub));
+  await new Promise<void>((resolve, reject) => tcpSub.subscribe('q/#', { qos: 2 }, (err) => (err ? reject(err) : resolve())));
+  await sub.subscribe('q/#', { qos: 2 });
+  const pub = await quicClient(b.quicPort, { clientId: 'quic-pub' });
+  t.after(() => pub.end({ force: true }));
+  const received = sub.messages();
+  for (const qos of [0, 1, 2] as const) {
+    await pub.publish(`q/${qos}`, `payload at qos ${qos}`, { qos });
+    const m = (await within(received.next(), `QoS ${qos} message`)).value;
+    assert.equal(m?.topic, `q/${qos}`);
+    assert.equal(m?.payload.toString(), `payload at qos ${qos}`);
+    assert.equal(m?.qos, qos);
+  }
+  // The same messages reached a TCP subscriber: QUIC channels are ordinary broker channels.
+  for (let i = 0; i < 50 && tcpMessages.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(tcpMessages.map((m) => m.topic), ['q/0', 'q/1', 'q/2']);
+  // A 200 kB payload crosses many QUIC packets and flow-control windows intact.
+  const big = Buffer.alloc(200_000, 0x61);
+  await pub.publish('q/big', big, { qos: 1 });
+  const m = (await within(received.next(), 'big message')).value;
+  assert.ok(m?.payload.equals(big));
+});
+
+test('retry = true and max_connections: Retry-validated clients get in, one too many is refused', async (t) => {
+  const b = await quicBroker(t, { retry: true, max_connections: 1 });
+  const client = await quicClient(b.quicPort, { clientId: 'validated' });
+  t.after(() => client.end({ force: true }));
+  await client.subscribe('r/1', { qos: 1 });
+  const messages = client.messages();
+  await client.publish('r/1', 'after retry', { qos: 1 });
+  assert.equal((await within(messages.next(), 'message')).value?.payload.toString(), 'after retry');
+  await assert.rejects(quicClient(b.quicPort, { clientId: 'second' }), (e: unknown) => e instanceof Error && /CONNECTION_REFUSED/.test(e.message));
+});
+
+test('client library end() over QUIC is a normal disconnect: the will is not published', async (t) => {
+  const b = await quicBroker(t);
+  const watcher = await willWatcher(b, 'wills/lib');
+  t.after(() => endClient(watcher));
+  const client = await quicClient(b.quicPort, { clientId: 'lib-will', will: { topic: 'wills/lib', payload: 'gone', qos: 1 } });
+  await client.publish('x', 'y', { qos: 1 });
+  await client.end();
+  const late = await nextMessage(watcher, 500, 'wills/lib').then(
+    () => 'will',
+    () => 'none',
+  );
+  assert.equal(late, 'none');
+});
+
+test('quic-go raw client: a raw MQTT CONNECT on one QUIC stream gets a CONNACK from the broker', async (t) => {
+  const b = await quicBroker(t);
+  const peer = spawn(ensureQuicGoPeer(), ['--mode', 'raw', '--addr', `127.0.0.1:${b.quicPort}`, '--ca', certPath('ca.pem'), '--alpn', 'mqtt'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (peer.exitCode === null) peer.kill('SIGKILL');
+  });
+  let stderr = '';
+  peer.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  const connack = within(once(parser, 'packet') as Promise<[Packet]>, `CONNACK (quic-go stderr: ${stderr})`, 15_000);
+  peer.stdout!.on('data', (d: Buffer) => parser.parse(d));
+  peer.stdin!.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'quic-go-raw', keepalive: 30 }, 4));
+  const [packet] = await connack;
+  assert.equal(packet.cmd, 'connack');
+  assert.equal((packet as mqttPacket.IConnackPacket).returnCode, 0);
+  peer.stdin!.end(encode({ cmd: 'disconnect' }, 4));
+  const [code] = (await within(once(peer, 'exit'), 'quic-go exit', 15_000)) as [number | null];
+  assert.equal(code, 0, stderr);
+});
+
+async function willWatcher(b: TestBroker, topic: string) {
+  const { client } = await connectRecording(b.tcpUrl(), { protocolVersion: 5 });
+  await new Promise<void>((resolve, reject) => client.subscribe(topic, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+  return client;
+}
+
+async function rawQuicSession(port: number, clientId: string, willTopic: string) {
+  const conn = await connectQuic({ host: '127.0.0.1', port, alpn: ['mqtt'], ca: [await readCa()] });
+  const stream = await conn.openStream();
+  stream.on('error', () => undefined);
+  const reader = packetReader(stream);
+  stream.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId, keepalive: 30, will: { topic: willTopic, payload: Buffer.from(`${clientId} is gone`), qos: 1, retain: false } }));
+  const connack = await reader.next();
+  assert.equal(connack.cmd, 'connack');
+  return { conn, stream, reader };
+}
+
+test('resetting the MQTT stream is a transport loss: the will is published and the connection closes', async (t) => {
+  const b = await quicBroker(t);
+  const watcher = await willWatcher(b, 'wills/reset');
+  t.after(() => endClient(watcher));
+  const { conn, stream } = await rawQuicSession(b.quicPort, 'resetter', 'wills/reset');
+  const will = nextMessage(watcher, WAIT_MS, 'wills/reset');
+  stream.destroy(Object.assign(new Error('abort'), { applicationErrorCode: 9 }));
+  assert.equal((await will).payload.toString(), 'resetter is gone');
+  const info = await within(conn.closed, 'connection close');
+  assert.equal(info.remote, true);
+  assert.equal(info.code, MqttQuicErrorCode.STREAM_ABORTED);
+});
+
+test('closing the QUIC connection is a transport loss: the will is published', async (t) => {
+  const b = await quicBroker(t);
+  const watcher = await willWatcher(b, 'wills/close');
+  t.after(() => endClient(watcher));
+  const { conn } = await rawQuicSession(b.quicPort, 'closer', 'wills/close');
+  const will = nextMessage(watcher, WAIT_MS, 'wills/close');
+  conn.close(0x77, 'network gone');
+  assert.equal((await will).payload.toString(), 'closer is gone');
+});
+
+test('a QUIC idle timeout is a transport loss: the will is published', async (t) => {
+  const b = await quicBroker(t, { idle_timeout: 1000 });
+  const watcher = await willWatcher(b, 'wills/idle');
+  t.after(() => endClient(watcher));
+  const { conn } = await rawQuicSession(b.quicPort, 'sleeper', 'wills/idle');
+  // Neither side sends anything: RFC 9000 §10.1, the connection times out after the smaller max_idle_timeout.
+  const will = await nextMessage(watcher, WAIT_MS, 'wills/idle');
+  assert.equal(will.payload.toString(), 'sleeper is gone');
+  const info = await within(conn.closed, 'client idle close');
+  assert.equal(info.cause, 'idle');
+});
+
+test('DISCONNECT then FIN: no will, the broker ends its side and the connection closes cleanly', async (t) => {
+  const b = await quicBroker(t);
+  const watcher = await willWatcher(b, 'wills/clean');
+  t.after(() => endClient(watcher));
+  const { conn, stream } = await rawQuicSession(b.quicPort, 'polite', 'wills/clean');
+  const ended = once(stream, 'end');
+  stream.end(encode({ cmd: 'disconnect', reasonCode: 0 }));
+  await within(ended, 'the broker FIN');
+  // The broker's FIN ended the MQTT stream: as in EMQX the client closes the connection.
+  conn.close(0, 'done');
+  const info = await within(conn.closed, 'connection close');
+  assert.equal(info.code, 0);
+  const late = await nextMessage(watcher, 300, 'wills/clean').then(
+    () => 'will',
+    () => 'none',
+  );
+  assert.equal(late, 'none');
+});
+
+test('a second stream is refused with EXTRA_STREAM_REFUSED; the MQTT stream keeps working', async (t) => {
+  const b = await quicBroker(t);
+  const { conn, stream, reader } = await rawQuicSession(b.quicPort, 'two-streams', 'wills/x');
+  t.after(() => conn.close());
+  const extra = await conn.openStream();
+  const errored = once(extra, 'error') as Promise<[QuicStreamResetError]>;
+  extra.write('not mqtt');
+  const [err] = await within(errored, 'extra stream refusal');
+  assert.ok(err instanceof QuicStreamResetError);
+  assert.equal(err.applicationErrorCode, MqttQuicErrorCode.EXTRA_STREAM_REFUSED);
+  stream.write(encode({ cmd: 'pingreq' }));
+  assert.equal((await reader.next()).cmd, 'pingresp');
+});
+
+test('a connection that never opens a stream is closed with NO_STREAM', async (t) => {
+  const b = await quicBroker(t, {}, { quicListenerFactory: (n, c, d) => new QuicListener(n, c, d, { firstStreamTimeoutMs: 200 }) });
+  const conn = await connectQuic({ host: '127.0.0.1', port: b.quicPort, alpn: ['mqtt'], ca: [await readCa()] });
+  const info = await within(conn.closed, 'connection close');
+  assert.equal(info.remote, true);
+  assert.equal(info.code, MqttQuicErrorCode.NO_STREAM);
+});
+
+test('broker stop disconnects QUIC clients (DISCONNECT 0x8B, then the connection closes)', async () => {
+  const b = await startBroker({ listeners: { quic: { default: quicConfig() } } }, { quicListenerFactory: createQuicListener });
+  const { conn, reader } = await rawQuicSession(b.port('quic:default'), 'stopped', 'wills/stop');
+  await b.stop();
+  const p = await reader.next();
+  assert.equal(p.cmd, 'disconnect');
+  assert.equal((p as mqttPacket.IDisconnectPacket).reasonCode, 0x8b);
+  await within(conn.closed, 'connection close');
+});
+
+test('an unreadable certificate fails broker start with the key path in the message', async () => {
+  await assert.rejects(
+    startBroker({ listeners: { quic: { default: quicConfig({ certfile: '/nonexistent/cert.pem' }) } } }, { quicListenerFactory: createQuicListener }),
+    /certfile \/nonexistent\/cert.pem/,
+  );
+});
+
+test('NAT rebinding during an MQTT session: the session survives the client address change', async (t) => {
+  const b = await quicBroker(t);
+  const relay = await UdpRelay.start({ host: '127.0.0.1', port: b.quicPort });
+  t.after(() => relay.close());
+  const client = await quicClient(relay.port, { clientId: 'rebinder', protocolVersion: 5, keepalive: 30 });
+  t.after(() => client.end({ force: true }));
+  await client.subscribe('nat/#', { qos: 1 });
+  const messages = client.messages();
+  await client.publish('nat/before', 'one', { qos: 1 });
+  assert.equal((await within(messages.next(), 'message before rebinding')).value?.payload.toString(), 'one');
+  const before = relay.upstreamPorts();
+  await relay.rebind();
+  assert.notDeepEqual(relay.upstreamPorts(), before);
+  // The next packets reach the server from a new port: RFC 9000 §9.3 path validation, then the same session.
+  await client.publish('nat/after', 'two', { qos: 1 });
+  assert.equal((await within(messages.next(), 'message after rebinding', 10_000)).value?.payload.toString(), 'two');
+  assert.equal(client.connected, true);
+});
