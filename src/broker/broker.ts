@@ -19,6 +19,8 @@ import { QUICMQ_VERSION } from './version.js';
 import { ReasonCode } from '../mqtt/reason-codes.js';
 import type { Listener, ListenerAddress } from './listeners/listener.js';
 import { createListeners, type QuicListenerFactory } from './listeners/create-listeners.js';
+import { createQuicListener } from './listeners/quic-listener.js';
+import { withGeneratedCertificates } from './certs/generated-listener-certs.js';
 
 export type { ConnectionInfo, ListenerType } from './connection-info.js';
 export type { ListenerAddress } from './listeners/listener.js';
@@ -29,7 +31,7 @@ export interface BrokerOptions {
   logger?: Logger;
   authenticator?: Authenticator;
   authorizer?: Authorizer;
-  /** Builds QUIC listeners (listeners.quic.*); without it an enabled QUIC listener fails start(). */
+  /** Builds QUIC listeners (listeners.quic.*); defaults to quicmq's own QUIC stack (createQuicListener). */
   quicListenerFactory?: QuicListenerFactory;
   /** Randomness for the 'random' and 'sticky' shared-subscription strategies (tests inject their own). */
   random?: () => number;
@@ -110,13 +112,16 @@ export class Broker {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new BrokerStateError(`start() called on a ${this.state} broker`);
     this.state = 'starting';
-    this.listeners = createListeners(this.config, {
-        accept: (s, i) => this.acceptConnection(s, i),
-        logger: this.logger,
-        maxPacketSize: this.config.mqtt.max_packet_size,
-        handshakeTimeoutMs: this.config.mqtt.idle_timeout,
-      }, this.opts.quicListenerFactory);
     try {
+      // QUIC listeners with empty keyfile/certfile get a generated CA + server certificate in
+      // node.data_dir/certs (the embedded default); only the listeners see the filled-in paths.
+      const listenerConfig = withGeneratedCertificates(this.config, { logger: this.logger });
+      this.listeners = createListeners(listenerConfig, {
+          accept: (s, i) => this.acceptConnection(s, i),
+          logger: this.logger,
+          maxPacketSize: this.config.mqtt.max_packet_size,
+          handshakeTimeoutMs: this.config.mqtt.idle_timeout,
+        }, this.opts.quicListenerFactory ?? createQuicListener);
       for (const l of this.listeners) await l.start();
     } catch (e) {
       await Promise.all(this.listeners.map((l) => l.stop()));

@@ -74,6 +74,7 @@ export const CLIENT_OPTIONS = {
   cert: { type: 'string' },
   key: { type: 'string' },
   insecure: { type: 'boolean' },
+  quic: { type: 'boolean' },
   'tls-version': { type: 'string' },
   'tls-alpn': { type: 'string' },
   'tls-use-os-certs': { type: 'boolean' },
@@ -90,6 +91,7 @@ export const CLIENT_USAGE = `Connection:
   -p, --port PORT          broker port (default 1883; 8883 with TLS)
   -L, --url URL            mqtt[s]://[user[:password]@]host[:port]/topic, ws[s]://host[:port]/path,
                            or any registered scheme such as quic://host:14567/topic
+  --quic                   MQTT over QUIC (UDP, TLS 1.3, ALPN mqtt; default port 14567), same as -L quic://
   -V, --protocol-version V 31|mqttv31, 311|mqttv311 (default), 5|mqttv5
   -i, --id ID              client id (default quicmq-<command>-<random>)
   -I, --id-prefix PREFIX   client id is PREFIX followed by the process id
@@ -368,6 +370,7 @@ export function parseClientCommandLine(
   let secure: boolean;
   if (v.url !== undefined) {
     if (v.host !== undefined || v.port !== undefined) throw new UsageError('-L cannot be combined with -h or -p');
+    if (v.quic === true) throw new UsageError('--quic cannot be combined with -L (use -L quic://host:port/topic)');
     let url: URL;
     try {
       url = new URL(v.url);
@@ -384,6 +387,12 @@ export function parseClientCommandLine(
     connect.url = isWebSocket ? v.url : `${scheme}://${url.host}`;
     if (url.username !== '') connect.username = decodeURIComponent(url.username);
     if (url.password !== '') connect.password = decodeURIComponent(url.password);
+  } else if (v.quic === true) {
+    // QUIC always runs TLS 1.3: the TLS options apply, and verification is on unless --insecure.
+    secure = true;
+    connect.scheme = 'quic';
+    if (v.host !== undefined) connect.host = v.host;
+    if (v.port !== undefined) connect.port = parseInteger('-p', v.port, 1, 65535);
   } else {
     const tlsRequested = [v.cafile, v.cert, v.key, v['tls-version'], v['tls-alpn'], v.servername].some((x) => x !== undefined) ||
       v.insecure === true ||

@@ -32,11 +32,13 @@ test('start fails with the bind error and releases the other listeners', async (
   await first.stop();
 });
 
-test('an enabled QUIC listener without a QUIC factory fails start() with a clear error', async () => {
+test('an enabled QUIC listener whose key file cannot be read fails start() with a clear error', async () => {
   const c = testConfig({
-    listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: 'k', certfile: 'c', idle_timeout: 1, max_handshakes: 1, retry: false, enable_0rtt: false, congestion_control: 'cubic' } } },
+    listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: 'no-such-key.pem', certfile: 'no-such-cert.pem', idle_timeout: 1, max_handshakes: 1, retry: false, enable_0rtt: false, congestion_control: 'cubic' } } },
   });
-  await assert.rejects(new Broker({ config: c }).start(), (e: unknown) => e instanceof Error && 'code' in e && e.code === 'LISTENER_UNSUPPORTED');
+  const b = new Broker({ config: c });
+  await assert.rejects(b.start(), /cannot read (certfile|keyfile) no-such-/);
+  assert.deepEqual(b.listenerAddresses(), []);
 });
 
 test('stop(): 5.0 clients get DISCONNECT 0x8B, 3.1.1 clients are closed, wills fire, listeners close', async () => {

@@ -61,6 +61,10 @@ test('quicmq broker serves MQTT over QUIC; quicmq pub and sub use it with -L qui
   const sub = await runQuicmq(['sub', '-L', url, ...tls, '-C', '1', '-v'], { timeoutMs: PROCESS_MS });
   assert.equal(sub.code, 0, sub.stderr);
   assert.equal(sub.stdout, 'cli/quic over quic\n');
+  // --quic with -h/-p is the same transport (the issue's `quicmq sub --quic` spelling).
+  const viaFlag = await runQuicmq(['sub', '--quic', '-h', '127.0.0.1', '-p', String(port), ...tls, '-t', 'cli/quic', '-C', '1', '-v'], { timeoutMs: PROCESS_MS });
+  assert.equal(viaFlag.code, 0, viaFlag.stderr);
+  assert.equal(viaFlag.stdout, 'cli/quic over quic\n');
   // Without the CA the server certificate does not verify: a readable failure, exit 1.
   const untrusted = await runQuicmq(['sub', '-L', url, '-C', '1', '--connect-timeout', '5'], { timeoutMs: PROCESS_MS });
   assert.equal(untrusted.code, 1);

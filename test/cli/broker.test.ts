@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -217,7 +217,11 @@ test('broker: bad configuration or command line exits 2 with the key path', asyn
 });
 
 test('quicmq broker as a subprocess: real broker starts on port 0 and exits 0 on SIGTERM', async () => {
-  const child = spawnQuicmq(['broker', '--bind', '127.0.0.1:0', '--set', 'listeners.ws.default.bind="127.0.0.1:0"', '--set', 'sys_topics.enabled=false'], {
+  // The embedded default includes a QUIC listener with a generated certificate: keep it on loopback and
+  // its certificate in a temporary data_dir.
+  const dataDir = mkdtempSync(join(tmpdir(), 'quicmq-cli-broker-data-'));
+  const child = spawnQuicmq(['broker', '--bind', '127.0.0.1:0', '--set', 'listeners.ws.default.bind="127.0.0.1:0"', '--set', 'sys_topics.enabled=false',
+    '--set', 'listeners.quic.default.bind="127.0.0.1:0"', '--set', `node.data_dir="${dataDir}"`], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -235,15 +239,19 @@ test('quicmq broker as a subprocess: real broker starts on port 0 and exits 0 on
       void exited.then((code) => reject(new Error(`exited early with ${code}: ${stderr}${stdout}`)));
     });
     const listeners = started.listeners as string[];
-    assert.equal(listeners.length, 2);
+    assert.equal(listeners.length, 3);
     assert.match(listeners[0]!, /^tcp:default 127\.0\.0\.1:[1-9]\d*$/);
     assert.match(listeners[1]!, /^ws:default 127\.0\.0\.1:[1-9]\d*$/);
+    assert.match(listeners[2]!, /^quic:default 127\.0\.0\.1:[1-9]\d*$/);
+    assert.match(stdout, /generated a self-signed certificate/);
+    assert.ok(existsSync(join(dataDir, 'certs', 'ca.pem')), 'the generated CA is in node.data_dir/certs');
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
     assert.match(stdout, /"msg":"broker stopped"/);
   } finally {
     clearTimeout(killer);
     child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
 

@@ -70,6 +70,18 @@ test('-L: credentials, host, port and topic from an mqtt(s) URL; ws URLs keep th
   usage(['-L', 'mqtt://h/t', '-t', 'u', '-m', 'x'], /Only one topic/);
 });
 
+test('--quic: MQTT over QUIC with -h/-p, TLS options apply, verification on; not with -L', () => {
+  const p = plan('--quic', '-h', 'broker', '-p', '14568', '--cafile', 'ca.pem', '-t', 't', '-n');
+  assert.equal(p.common.connect.scheme, 'quic');
+  assert.equal(p.common.connect.host, 'broker');
+  assert.equal(p.common.connect.port, 14568);
+  assert.equal(p.common.connect.tls?.insecure, false);
+  const insecure = plan('--quic', '--insecure', '-t', 't', '-n');
+  assert.equal(insecure.common.connect.scheme, 'quic');
+  assert.equal(insecure.common.connect.tls?.insecure, true);
+  usage(['--quic', '-L', 'quic://h/t', '-m', 'x'], /--quic cannot be combined with -L/);
+});
+
 test('TLS: --cafile and friends switch to mqtts (port 8883) without -L; verification stays on', () => {
   const p = plan('--cafile', 'ca.pem', '--cert', 'c.pem', '--key', 'k.pem', '--tls-version', 'tlsv1.3', '--tls-alpn', 'mqtt', '--servername', 'n', '-t', 't', '-n');
   assert.equal(p.common.connect.scheme, 'mqtts');

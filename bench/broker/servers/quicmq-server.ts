@@ -10,6 +10,7 @@ try {
   if (!tcp) throw new Error('the default configuration has no listeners.tcp.default');
   config.listeners.tcp = { default: { ...tcp, bind: '127.0.0.1:0' } };
   for (const ws of Object.values(config.listeners.ws)) ws.enabled = false;
+  for (const quic of Object.values(config.listeners.quic)) quic.enabled = false;
   config.log.level = 'silent';
   const broker = new Broker({ config });
   await broker.start();

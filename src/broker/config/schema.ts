@@ -185,13 +185,14 @@ export const configSchema: SchemaNode = {
 
 /**
  * Listeners that exist without any config file. A file, env variable or flag that names one of them
- * changes it (as in EMQX's base config); `enabled = false` turns it off. QUIC is off by default, as in
- * EMQX, until certificates are configured.
+ * changes it (as in EMQX's base config); `enabled = false` turns it off. Unlike EMQX, QUIC is on by
+ * default: MQTT over QUIC is what quicmq is for, and with keyfile/certfile left empty the broker
+ * generates a private CA and a server certificate in node.data_dir/certs on first start.
  */
 export const BASE_LISTENERS: Record<ListenerType, Record<string, { enabled: boolean }>> = {
   tcp: { default: { enabled: true } },
   ssl: { default: { enabled: false } },
   ws: { default: { enabled: true } },
   wss: { default: { enabled: false } },
-  quic: { default: { enabled: false } },
+  quic: { default: { enabled: true } },
 };

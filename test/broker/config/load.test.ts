@@ -25,14 +25,16 @@ function configError(opts: LoadConfigOptions): ConfigError {
   assert.fail('expected a ConfigError');
 }
 
-test('embedded defaults: tcp 1883 and ws 8083 on, ssl/wss/quic off, anonymous allowed, prometheus off', () => {
+test('embedded defaults: tcp 1883, ws 8083 and quic 14567 (generated certificate) on, ssl/wss off, anonymous allowed, prometheus off', () => {
   const c = defaultBrokerConfig();
   assert.deepEqual(c.listeners.tcp, { default: { enabled: true, bind: '0.0.0.0:1883', max_connections: 1024000 } });
   assert.deepEqual(c.listeners.ws.default, { enabled: true, bind: '0.0.0.0:8083', max_connections: 1024000, websocket: { mqtt_path: '/mqtt' } });
   assert.equal(c.listeners.ssl.default!.enabled, false);
   assert.equal(c.listeners.wss.default!.enabled, false);
-  assert.equal(c.listeners.quic.default!.enabled, false);
+  assert.equal(c.listeners.quic.default!.enabled, true);
   assert.equal(c.listeners.quic.default!.bind, '0.0.0.0:14567');
+  assert.equal(c.listeners.quic.default!.keyfile, '', 'empty: generated on first start');
+  assert.equal(c.listeners.quic.default!.certfile, '');
   assert.equal(c.listeners.quic.default!.idle_timeout, 15_000);
   assert.equal(c.authentication.allow_anonymous, true);
   assert.deepEqual(c.prometheus, { enabled: false, bind: '127.0.0.1:9464' });
@@ -102,7 +104,8 @@ test('env overrides: QUICMQ_A__B__C, values parsed as HOCON, non-HOCON text kept
   });
   const c = loadConfig({ env });
   assert.equal(c.listeners.quic.default!.bind, '0.0.0.0:14568');
-  assert.equal(c.listeners.quic.default!.enabled, false, 'setting the bind does not enable the listener');
+  assert.equal(c.listeners.quic.default!.enabled, true, 'setting the bind keeps the base listener\'s other keys');
+  assert.equal(c.listeners.quic.default!.keyfile, '');
   assert.equal(c.mqtt.max_inflight, 64);
   assert.equal(c.mqtt.retain_available, false);
   assert.equal(c.mqtt.idle_timeout, 3000);
@@ -267,7 +270,7 @@ test('schema and the BrokerConfig type agree: the full default config, written a
       },
       quic: {
         default: {
-          enabled: false,
+          enabled: true,
           bind: '0.0.0.0:14567',
           max_connections: 1024000,
           keyfile: '',
