@@ -31,6 +31,39 @@ export interface Message {
   expiresAt?: number;
   /** Client id of the publisher, for No Local (MQTT 5.0 §3.8.3.1); undefined for $SYS and the broker. */
   publisher?: string;
+  /** The connection it came from, for backpressure (channel/publisher-flow.ts); none for $SYS and wills. */
+  source?: MessageSource;
+  /**
+   * The last PUBLISH encoding made for this message, reused for every subscriber that gets the same
+   * bytes (channel/publish-encoding.ts); filled lazily by the channels, never by the router.
+   */
+  encoded?: EncodedPublish;
+}
+
+/** A PUBLISH encoding shared between subscribers: `key` says for whom the bytes are valid. */
+export interface EncodedPublish {
+  key: number;
+  bytes: Buffer;
+  /** Offset of the Packet Identifier in bytes (QoS 1/2), patched per subscriber; -1 for QoS 0. */
+  packetIdOffset: number;
+}
+
+/**
+ * A producer of messages that a full destination can slow down (the publishing channel). A holder
+ * holds a source at most once and releases it once; see channel/publisher-flow.ts for the design.
+ */
+export interface MessageSource {
+  hold(holder: SourceHolder): void;
+  release(holder: SourceHolder): void;
+}
+
+/** What holds sources: a session whose queue is above its high-water mark. */
+export interface SourceHolder {
+  /**
+   * The source lets go by itself (its channel closed, or the hold lasted too long); suspend: stop
+   * holding any source until the queue has drained.
+   */
+  dropSource(source: MessageSource, suspend: boolean): void;
 }
 
 /** One message on its way to one session, with the options of the subscription(s) that matched. */

@@ -1,6 +1,6 @@
 // Retained messages (MQTT 5.0 §3.3.1.3): one per topic, replaced by a newer one, deleted by an empty
 // payload, dropped when expired.
-import { topicMatchesFilter } from '../mqtt/topic.js';
+import { hasWildcard, topicMatchesFilter } from '../mqtt/topic.js';
 import { isExpired, type Message } from './message.js';
 
 export type RetainResult = 'stored' | 'replaced' | 'deleted' | 'full';
@@ -29,7 +29,7 @@ export class RetainedStore {
       return 'deleted';
     }
     if (!existing && !sys && this.maxMessages > 0 && this.userCount >= this.maxMessages) return 'full';
-    this.messages.set(message.topic, { ...message, retain: true });
+    this.messages.set(message.topic, { ...message, payload: ownedCopy(message.payload), retain: true });
     if (!existing && !sys) this.userCount++;
     return existing ? 'replaced' : 'stored';
   }
@@ -44,10 +44,15 @@ export class RetainedStore {
   }
 
   /**
-   * Retained messages matching a filter, expired ones removed on the way. A linear scan: retained sets
-   * are small next to the subscription rate; an index keyed by filter levels is the next step if not.
+   * Retained messages matching a filter, expired ones removed on the way. A filter without wildcards
+   * names one topic (MQTT 5.0 §4.7): a direct lookup. With wildcards, a linear scan: an index keyed by
+   * filter levels is the next step if retained sets grow large.
    */
   match(filter: string, now: number): Message[] {
+    if (!hasWildcard(filter)) {
+      const m = this.get(filter, now);
+      return m ? [m] : [];
+    }
     const out: Message[] = [];
     for (const [topic, m] of this.messages) {
       if (!topicMatchesFilter(topic, filter)) continue;
@@ -68,4 +73,16 @@ export class RetainedStore {
   private delete(topic: string): void {
     if (this.messages.delete(topic) && !topic.startsWith('$SYS/')) this.userCount--;
   }
+}
+
+/**
+ * The payload in memory of its own. A decoded payload is a view into the socket chunk it arrived in
+ * (up to 64 KB, shared with other packets); a retained message can live for days, so keeping the view
+ * would pin the whole chunk. allocUnsafeSlow: a pooled Buffer would pin an 8 KB pool slab instead.
+ */
+function ownedCopy(payload: Buffer): Buffer {
+  if (payload.byteOffset === 0 && payload.buffer.byteLength === payload.length) return payload;
+  const copy = Buffer.allocUnsafeSlow(payload.length);
+  payload.copy(copy);
+  return copy;
 }

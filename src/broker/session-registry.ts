@@ -94,6 +94,8 @@ export class SessionRegistry {
    */
   detach(session: Session, will: WillSpec | undefined): void {
     session.outlet = undefined;
+    // Nobody reads this queue now: publishers held by it must not wait for it to drain.
+    session.releaseSources();
     if (this.sessions.get(session.clientId) !== session) return;
     if (will) {
       if (will.delayMs <= 0 || session.expiryMs === 0) this.deps.publishWill(session.clientId, will);
@@ -120,6 +122,7 @@ export class SessionRegistry {
     for (const sub of session.subscriptions.values()) this.deps.router.unsubscribe(session.clientId, sub.filter, sub.group);
     session.subscriptions.clear();
     const queued = session.queue.clear();
+    session.releaseSources();
     this.deps.metrics.sessions.set(this.sessions.size);
     this.deps.metrics.subscriptions.set(this.deps.router.subscriptionCount);
     this.deps.logger.debug({ clientId: session.clientId, why, queued, dropped: session.dropped }, 'session ended');

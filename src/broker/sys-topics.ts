@@ -14,7 +14,9 @@ export interface SysStats {
   retained: number;
 }
 
-export const SYS_PREFIX = '$SYS/broker/';
+/** The broker's own topic tree: clients may read it but never publish into it (MQTT 5.0 §4.7.2). */
+export const SYS_TOPIC_ROOT = '$SYS/';
+export const SYS_PREFIX = `${SYS_TOPIC_ROOT}broker/`;
 
 /** The $SYS messages for a snapshot of the broker's counters. */
 export function sysMessages(stats: SysStats): Message[] {

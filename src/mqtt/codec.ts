@@ -1,6 +1,7 @@
 // Thin helpers over the mqtt-packet codec: one decoder per connection, and an encoder for a version.
 import mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
+import { decodeFlowPacketV4, encodeAckFast, encodePublishFastV4 } from './fast-codec.js';
 
 export type {
   Packet,
@@ -36,6 +37,7 @@ export class PacketDecoder {
   private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
   private decoded: Packet | undefined;
   private failure: string | undefined;
+  private version: ProtocolVersion = 4;
 
   constructor() {
     this.parser.on('packet', (p: Packet) => {
@@ -48,11 +50,18 @@ export class PacketDecoder {
 
   /** Switches property parsing on or off once CONNECT has told which version the peer speaks. */
   setProtocolVersion(version: ProtocolVersion): void {
+    this.version = version;
     (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = version;
   }
 
   /** Decodes exactly one complete packet (fixed header included). */
   decode(frame: Buffer): DecodeResult {
+    // PUBLISH and PUBACK of 3.1/3.1.1 are most of the traffic; mqtt-packet copies each one through its
+    // buffer list (fast-codec.ts decodes only what it reads exactly as mqtt-packet does).
+    if (this.version !== 5) {
+      const fast = decodeFlowPacketV4(frame);
+      if (fast) return { ok: true, packet: fast };
+    }
     this.decoded = undefined;
     this.failure = undefined;
     try {
@@ -70,6 +79,9 @@ export class PacketDecoder {
 
 /** Encodes a packet for a peer of the given version; throws MqttEncodeError when it cannot. */
 export function encodePacket(packet: Packet, version: ProtocolVersion): Buffer {
+  // The message flow's packets are written by hand (fast-codec.ts); mqtt-packet does the rest.
+  const fast = encodeAckFast(packet, version) ?? encodePublishFastV4(packet, version);
+  if (fast) return fast;
   try {
     return mqttPacket.generate(packet, { protocolVersion: version });
   } catch (e) {

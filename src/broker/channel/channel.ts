@@ -5,7 +5,8 @@ import type { Duplex } from 'node:stream';
 import { PacketFramer } from '../../mqtt/framer.js';
 import { PacketDecoder, encodePacket, type Packet, type ProtocolVersion } from '../../mqtt/codec.js';
 import { readConnectProtocol, supportedVersion } from '../../mqtt/protocol-version.js';
-import { publishTopicIsWellFormed } from '../../mqtt/utf8.js';
+import { connectStringsAreWellFormed, publishTopicIsWellFormed, subscriptionFiltersAreWellFormed } from '../../mqtt/utf8.js';
+import { findRepeatedProperty } from '../../mqtt/properties.js';
 import { ReasonCode, ConnackReturnCode, MqttProtocolError, connackCodeForV4 } from '../../mqtt/reason-codes.js';
 import type { BrokerContext } from '../context.js';
 import type { ConnectionInfo } from '../connection-info.js';
@@ -13,6 +14,8 @@ import type { Session, SessionOutlet } from '../session.js';
 import type { WillSpec } from '../session-registry.js';
 import type { Delivery } from '../message.js';
 import { OutboundPublisher } from './outbound-publisher.js';
+import { WriteBatcher } from './write-batcher.js';
+import { PublisherFlow } from './publisher-flow.js';
 import { handleConnect } from './handle-connect.js';
 import { handlePublish } from './handle-publish.js';
 import { handlePuback, handlePubrec, handlePubrel, handlePubcomp } from './handle-acks.js';
@@ -37,6 +40,12 @@ const DEFAULT_RECEIVE_MAXIMUM = 65535;
 const PROTOCOL_MAX_PACKET_SIZE = 268435460;
 /** After sending our last packet, how long the peer gets to read it before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
+/**
+ * Packets handled from one connection before the channel yields to the event loop (setImmediate): a
+ * client that pipelines a large backlog must not starve other connections, nor our own writes, which
+ * go out at the end of the turn (write-batcher.ts).
+ */
+export const MAX_PACKETS_PER_TURN = 256;
 
 let channelSeq = 0;
 
@@ -54,6 +63,8 @@ export class Channel implements SessionOutlet {
   clientReceiveMaximum = DEFAULT_RECEIVE_MAXIMUM;
   clientMaxPacketSize = PROTOCOL_MAX_PACKET_SIZE;
   clientTopicAliasMaximum = 0;
+  /** Session Expiry Interval the CONNECT asked for, before the broker's cap (MQTT 5.0 §3.14.2.2.2). */
+  connectSessionExpiry = 0;
   /** Request Problem Information (MQTT 5.0 §3.1.2.11.7). */
   problemInformation = true;
   /** Receive Maximum the broker announced: QoS 2 PUBLISHes the client may leave unreleased. */
@@ -71,9 +82,19 @@ export class Channel implements SessionOutlet {
   private closeTimer: NodeJS.Timeout | undefined;
   /** True while an asynchronous step (authentication) holds further packets back. */
   private blocked = false;
-  private isCongested = false;
+  /** True while a destination session above its high-water mark holds this publisher (publisher-flow.ts). */
+  private held = false;
+  /** True while a continuation of processFrames is scheduled after MAX_PACKETS_PER_TURN packets. */
+  private yielded = false;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
   private readonly outbound = new OutboundPublisher(this);
+  private readonly writer: WriteBatcher;
+  /** This connection as the source of the messages it publishes: full destinations hold it. */
+  readonly source = new PublisherFlow((held) => this.onHeldChange(held));
+  private readonly continueFrames = (): void => {
+    this.yielded = false;
+    this.processFrames();
+  };
 
   constructor(
     readonly ctx: BrokerContext,
@@ -81,6 +102,7 @@ export class Channel implements SessionOutlet {
     readonly info: ConnectionInfo,
   ) {
     this.framer = new PacketFramer(ctx.config.mqtt.max_packet_size);
+    this.writer = new WriteBatcher(stream);
     this.lastReceivedAt = ctx.now();
     stream.on('data', this.onData);
     stream.on('end', () => this.close({ reason: 'peer closed the connection', publishWill: true }));
@@ -104,19 +126,25 @@ export class Channel implements SessionOutlet {
 
   /** The transport's buffer is above its high-water mark; cleared on 'drain'. */
   get congested(): boolean {
-    return this.isCongested;
+    return this.writer.isCongested;
   }
 
   /** Bytes in from the transport. */
   private receive(chunk: Buffer): void {
     if (this.state === 'closed') return;
-    this.ctx.metrics.bytesReceived.inc(chunk.length);
+    this.ctx.metrics.countBytesReceived(chunk.length);
     this.framer.push(chunk);
     this.processFrames();
   }
 
   private processFrames(): void {
-    while (this.state !== 'closed' && !this.blocked) {
+    let handled = 0;
+    while (this.state !== 'closed' && !this.blocked && !this.held && !this.yielded) {
+      if (handled === MAX_PACKETS_PER_TURN) {
+        this.yielded = true;
+        setImmediate(this.continueFrames);
+        break;
+      }
       let frame: Buffer | undefined;
       try {
         frame = this.framer.next();
@@ -126,6 +154,7 @@ export class Channel implements SessionOutlet {
         return;
       }
       if (!frame) break;
+      handled++;
       this.lastReceivedAt = this.ctx.now();
       try {
         this.handleFrame(frame);
@@ -136,10 +165,24 @@ export class Channel implements SessionOutlet {
         return;
       }
     }
-    // Hold input back while the socket cannot take our output: a client that does not read must not
-    // make us buffer acknowledgements without bound.
-    if (this.blocked || this.isCongested) this.stream.pause();
+    if (this.state === 'closed') return;
+    // Hold input back while the socket cannot take our output (a client that does not read must not
+    // make us buffer acknowledgements without bound), while a full subscriber queue holds this
+    // publisher, and until the rest of a long backlog gets its turn.
+    if (this.blocked || this.writer.isCongested || this.held || this.yielded) this.stream.pause();
     else if (this.stream.isPaused()) this.stream.resume();
+  }
+
+  /** PublisherFlow: the first destination holding this publisher arrived, or the last one left. */
+  private onHeldChange(held: boolean): void {
+    this.held = held;
+    // The time held is ours, not the client's (see armKeepalive).
+    if (!held) this.lastReceivedAt = this.ctx.now();
+    // Resume from a fresh turn: the release comes from inside another channel's pump.
+    if (!held && !this.yielded && this.state !== 'closed') {
+      this.yielded = true;
+      setImmediate(this.continueFrames);
+    }
   }
 
   private handleFrame(frame: Buffer): void {
@@ -168,8 +211,8 @@ export class Channel implements SessionOutlet {
       this.protocolViolation(ReasonCode.ProtocolError, 'second CONNECT');
       return;
     }
-    if (type === 3 && !publishTopicIsWellFormed(frame)) {
-      this.protocolViolation(ReasonCode.MalformedPacket, 'topic name is not well-formed UTF-8');
+    if (!this.stringsAreWellFormed(type, frame)) {
+      this.protocolViolation(ReasonCode.MalformedPacket, 'ill-formed UTF-8 in a string');
       return;
     }
     const decoded = this.decoder.decode(frame);
@@ -177,7 +220,30 @@ export class Channel implements SessionOutlet {
       this.protocolViolation(ReasonCode.MalformedPacket, `malformed packet: ${decoded.error}`);
       return;
     }
+    if (this.isV5) {
+      // MQTT 5.0 §2.2.2.2: a property other than User Property appearing twice is a Protocol Error.
+      const repeated = findRepeatedProperty(decoded.packet);
+      if (repeated !== undefined) {
+        this.protocolViolation(ReasonCode.ProtocolError, `property ${repeated} appears more than once`);
+        return;
+      }
+    }
     this.dispatch(decoded.packet);
+  }
+
+  /** MQTT 5.0 §1.5.4 [MQTT-1.5.4-1]: checked on the raw bytes, which the decoder does not do. */
+  private stringsAreWellFormed(type: number, frame: Buffer): boolean {
+    switch (type) {
+      case 1:
+        return connectStringsAreWellFormed(frame, this.isV5);
+      case 3:
+        return publishTopicIsWellFormed(frame);
+      case 8:
+      case 10:
+        return subscriptionFiltersAreWellFormed(frame, this.isV5);
+      default:
+        return true;
+    }
   }
 
   private dispatch(packet: Packet): void {
@@ -263,6 +329,9 @@ export class Channel implements SessionOutlet {
 
   private armKeepalive(ms: number): void {
     this.keepaliveTimer = setTimeout(() => {
+      // A publisher held by full subscriber queues is not idle: we stopped reading it, not the other
+      // way round, so its time held does not count against its keepalive (MQTT 5.0 §3.1.2.10).
+      if (this.held) this.lastReceivedAt = this.ctx.now();
       const idle = this.ctx.now() - this.lastReceivedAt;
       if (idle >= this.keepaliveMs) {
         this.close({ reason: 'keepalive timeout', disconnectCode: ReasonCode.KeepAliveTimeout, publishWill: true });
@@ -285,7 +354,8 @@ export class Channel implements SessionOutlet {
     try {
       bytes = encodePacket(packet, version);
       if (version === 5 && bytes.length > this.clientMaxPacketSize && 'properties' in packet && packet.properties) {
-        // MQTT 5.0 §3.1.2.25: drop the Reason String and User Properties first if that makes it fit.
+        // MQTT 5.0 §3.1.2.11.4 [MQTT-3.1.2-25]: drop the Reason String and User Properties first if
+        // that makes it fit.
         const props = { ...packet.properties } as Record<string, unknown>;
         delete props['reasonString'];
         delete props['userProperties'];
@@ -295,22 +365,30 @@ export class Channel implements SessionOutlet {
       this.ctx.logger.error({ clientId: this.clientId, err: e }, 'cannot encode packet');
       return false;
     }
+    if (version === 5 && bytes.length > this.clientMaxPacketSize) {
+      // MQTT 5.0 §3.1.2.11.4 [MQTT-3.1.2-24]: the server MUST NOT send a packet larger than the
+      // client's Maximum Packet Size, whatever its type (PUBLISH is handled by OutboundPublisher).
+      this.ctx.logger.warn(
+        { clientId: this.clientId, cmd: packet.cmd, size: bytes.length, max: this.clientMaxPacketSize },
+        "packet exceeds the client's Maximum Packet Size; not sent",
+      );
+      return false;
+    }
     return this.writeBytes(bytes);
   }
 
   /** Writes encoded bytes; false (and congested) once the transport buffers more than its high-water mark. */
   writeBytes(bytes: Buffer): boolean {
-    this.ctx.metrics.bytesSent.inc(bytes.length);
-    const ok = this.stream.write(bytes);
-    if (!ok) this.isCongested = true;
-    return ok;
+    this.ctx.metrics.countBytesSent(bytes.length);
+    // Batched with the other packets of this event-loop turn; false once the transport is congested.
+    return this.writer.write(bytes);
   }
 
   private onDrain(): void {
-    this.isCongested = false;
+    this.writer.onDrain();
     if (this.state !== 'connected') return;
     this.pump();
-    if (!this.blocked && !this.isCongested && this.stream.isPaused()) this.processFrames();
+    if (!this.blocked && !this.writer.isCongested && this.stream.isPaused()) this.processFrames();
   }
 
   /** SessionOutlet: sends now if the window and the socket allow, else queues (bounded) in the session. */
@@ -348,6 +426,9 @@ export class Channel implements SessionOutlet {
     }
     this.state = 'closed';
     for (const t of [this.keepaliveTimer, this.connectTimer]) if (t) clearTimeout(t);
+    // Our last packets (e.g. DISCONNECT) leave before the FIN; sessions stop holding this publisher.
+    this.writer.flush();
+    this.source.dispose();
     this.stream.off('data', this.onData);
     if (!this.stream.destroyed) {
       // Half-close after our last packet and let the peer close its side: destroying at once could

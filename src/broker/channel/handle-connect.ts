@@ -6,6 +6,7 @@ import { validateTopicName } from '../../mqtt/topic.js';
 import type { AuthResult } from '../auth/types.js';
 import type { WillSpec } from '../session-registry.js';
 import { pickForwardedProperties } from '../message.js';
+import { SYS_TOPIC_ROOT } from '../sys-topics.js';
 import type { Channel } from './channel.js';
 
 /** MQTT 5.0 §3.1.2.11.2: 0xFFFFFFFF means the session does not expire. */
@@ -31,6 +32,11 @@ export async function handleConnect(ch: Channel, packet: IConnectPacket): Promis
     if (props.topicAliasMaximum !== undefined) ch.clientTopicAliasMaximum = props.topicAliasMaximum;
   }
 
+  // MQTT 3.1.1 §3.1.2.9 [MQTT-3.1.2-22] (and 3.1): no Password without a User Name. 5.0 allows it.
+  if (!ch.isV5 && packet.password !== undefined && packet.username === undefined) {
+    return ch.refuseConnect(ReasonCode.ProtocolError, 'password flag set without user name flag');
+  }
+
   // Client identifier (MQTT 5.0 §3.1.3.1, MQTT 3.1.1 §3.1.3.1, MQTT 3.1 §3.1: 1-23 characters).
   let clientId = packet.clientId;
   let assigned: string | undefined;
@@ -52,6 +58,8 @@ export async function handleConnect(ch: Channel, packet: IConnectPacket): Promis
   let will: WillSpec | undefined;
   if (packet.will) {
     const w = packet.will;
+    // MQTT 5.0 §3.1.2.6 [MQTT-3.1.2-12]: Will QoS 3 is a Malformed Packet (the decoder lets it through).
+    if ((w.qos ?? 0) > 2) return ch.refuseConnect(ReasonCode.MalformedPacket, 'will QoS 3');
     const check = validateTopicName(w.topic, { maxLevels: mqtt.max_topic_levels });
     if (!check.ok) return ch.refuseConnect(ReasonCode.TopicNameInvalid, `will topic ${check.reason}`);
     // MQTT 5.0 §3.2.2.3.4 [MQTT-3.2.2-12] and §3.2.2.3.5 [MQTT-3.2.2-13].
@@ -88,7 +96,12 @@ export async function handleConnect(ch: Channel, packet: IConnectPacket): Promis
   }
   ch.username = packet.username;
   ch.superuser = auth.superuser === true;
-  // The will is a publication like any other: check the ACL now rather than lose it silently later.
+  // The will is a publication like any other: check it now rather than lose it silently later. $SYS/
+  // is the broker's own tree, closed to every client PUBLISH (handle-publish.ts), so to wills as well:
+  // otherwise a retained will could overwrite the broker's status topics.
+  if (will && will.message.topic.startsWith(SYS_TOPIC_ROOT)) {
+    return ch.refuseConnect(ReasonCode.NotAuthorized, 'will topic under $SYS/ not allowed');
+  }
   if (will && !ch.superuser && ctx.authorizer) {
     if (!ctx.authorizer.authorize({ clientId, username: ch.username, superuser: false }, 'publish', will.message.topic)) {
       return ch.refuseConnect(ReasonCode.NotAuthorized, 'will topic not authorized');
@@ -101,6 +114,7 @@ export async function handleConnect(ch: Channel, packet: IConnectPacket): Promis
   let expiryChanged = false;
   if (ch.isV5) {
     const requested = props.sessionExpiryInterval ?? 0;
+    ch.connectSessionExpiry = requested;
     expiryMs = requested === SESSION_NEVER_EXPIRES ? Infinity : requested * 1000;
     if (expiryMs > maxExpiryMs) {
       expiryMs = maxExpiryMs;

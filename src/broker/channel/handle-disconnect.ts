@@ -10,8 +10,8 @@ export function handleDisconnect(ch: Channel, packet: IDisconnectPacket): void {
     const requested = packet.properties?.sessionExpiryInterval;
     if (requested !== undefined) {
       // MQTT 5.0 §3.14.2.2.2 [MQTT-3.14.2-2]: an expiry set on DISCONNECT when CONNECT had 0 is a
-      // Protocol Error.
-      if (session.expiryMs === 0 && requested !== 0) {
+      // Protocol Error. What counts is the value the client sent, not the one the broker capped it to.
+      if (ch.connectSessionExpiry === 0 && requested !== 0) {
         return ch.protocolViolation(ReasonCode.ProtocolError, 'session expiry set on DISCONNECT after 0 in CONNECT');
       }
       session.expiryMs = Math.min(requested === 0xffffffff ? Infinity : requested * 1000, ch.ctx.config.mqtt.session_expiry_interval);

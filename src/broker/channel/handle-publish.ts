@@ -3,9 +3,8 @@ import type { IPublishPacket } from '../../mqtt/codec.js';
 import { ReasonCode } from '../../mqtt/reason-codes.js';
 import { validateTopicName } from '../../mqtt/topic.js';
 import { pickForwardedProperties, type Message } from '../message.js';
+import { SYS_TOPIC_ROOT } from '../sys-topics.js';
 import type { Channel } from './channel.js';
-
-const SYS_TOPIC_PREFIX = '$SYS/';
 
 export function handlePublish(ch: Channel, packet: IPublishPacket): void {
   const { ctx } = ch;
@@ -33,6 +32,8 @@ export function handlePublish(ch: Channel, packet: IPublishPacket): void {
       topic = known;
     }
   }
+  // MQTT 5.0 §3.3.2.1: a zero-length Topic Name without a Topic Alias is a Protocol Error.
+  if (topic.length === 0) return ch.protocolViolation(ReasonCode.ProtocolError, 'empty topic name without a topic alias');
   const check = validateTopicName(topic, { maxLevels: mqtt.max_topic_levels });
   if (!check.ok) return ch.protocolViolation(ReasonCode.TopicNameInvalid, `topic name ${check.reason}`);
   // MQTT 5.0 §3.2.2.3.4 [MQTT-3.2.2-11] / §3.2.2.3.5 [MQTT-3.2.2-14].
@@ -62,7 +63,7 @@ export function handlePublish(ch: Channel, packet: IPublishPacket): void {
   ctx.metrics.countReceived(packet.qos);
   // $SYS/ belongs to the broker (MQTT 5.0 §4.7.2: servers may prevent clients from using '$' topics).
   const allowed =
-    !topic.startsWith(SYS_TOPIC_PREFIX) &&
+    !topic.startsWith(SYS_TOPIC_ROOT) &&
     (ch.superuser || !ctx.authorizer || ctx.authorizer.authorize({ clientId: ch.clientId, username: ch.username, superuser: ch.superuser }, 'publish', topic));
   if (!allowed) {
     ctx.logger.debug({ clientId: ch.clientId, topic }, 'publish not authorized');
@@ -90,6 +91,8 @@ export function handlePublish(ch: Channel, packet: IPublishPacket): void {
     // MQTT 5.0 §3.3.2.3: these travel unchanged to subscribers; alias and expiry are per hop.
     properties: pickForwardedProperties(props),
     publisher: ch.clientId,
+    // Backpressure: a destination queue above its high-water mark holds this channel (publisher-flow.ts).
+    source: ch.source,
   };
   // MQTT 5.0 §3.3.2.3.3: the message expires Message Expiry Interval seconds after it was received.
   if (props.messageExpiryInterval !== undefined) message.expiresAt = now + props.messageExpiryInterval * 1000;

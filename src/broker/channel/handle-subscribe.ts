@@ -12,6 +12,8 @@ export function handleSubscribe(ch: Channel, packet: ISubscribePacket): void {
   const { ctx } = ch;
   const mqtt = ctx.config.mqtt;
   const session = ch.session!;
+  // MQTT 5.0 §3.8.3 [MQTT-3.8.3-2] / 3.1.1 [MQTT-3.8.3-3]: at least one topic filter.
+  if (packet.subscriptions.length === 0) return ch.protocolViolation(ReasonCode.ProtocolError, 'SUBSCRIBE without a topic filter');
   const subId = ch.isV5 ? packet.properties?.subscriptionIdentifier : undefined;
   if (subId !== undefined && (subId < 1 || subId > MAX_SUBSCRIPTION_ID)) {
     return ch.protocolViolation(ReasonCode.ProtocolError, `subscription identifier ${subId} out of range`);

@@ -7,6 +7,8 @@ import type { Channel } from './channel.js';
 export function handleUnsubscribe(ch: Channel, packet: IUnsubscribePacket): void {
   const { ctx } = ch;
   const session = ch.session!;
+  // MQTT 5.0 §3.10.3 [MQTT-3.10.3-2] / 3.1.1 [MQTT-3.10.3-2]: at least one topic filter.
+  if (packet.unsubscriptions.length === 0) return ch.protocolViolation(ReasonCode.ProtocolError, 'UNSUBSCRIBE without a topic filter');
   const codes: number[] = [];
   for (const full of packet.unsubscriptions) {
     let filter = full;

@@ -5,6 +5,7 @@ import { encodePacket, type IPublishPacket, type Packet, type ProtocolVersion, t
 import type { BrokerContext } from '../context.js';
 import type { Session } from '../session.js';
 import { remainingExpirySeconds, isExpired, type Delivery } from '../message.js';
+import { sharedPublishBytes } from './publish-encoding.js';
 
 /** What the publisher needs from its channel. */
 export interface OutboundChannel {
@@ -25,6 +26,11 @@ export interface OutboundChannel {
 export class OutboundPublisher {
   /** Topic -> alias assigned on this connection (MQTT 5.0 §3.3.2.3.4; aliases die with the connection). */
   private readonly aliases = new Map<string, number>();
+  /**
+   * Packet ids of a resumed session's unacknowledged PUBLISHes not yet re-sent on this connection,
+   * oldest first: they wait for room in this connection's Receive Maximum (MQTT 5.0 §4.9).
+   */
+  private pendingResend: number[] = [];
 
   constructor(private readonly ch: OutboundChannel) {}
 
@@ -35,7 +41,18 @@ export class OutboundPublisher {
 
   private canSendNow(qos: QoS): boolean {
     if (this.ch.congested) return false;
+    // Entries waiting to be re-sent count too: they keep new messages behind them (order, §4.6).
     return qos === 0 || this.ch.session!.inflight.size < this.outboundWindow;
+  }
+
+  /**
+   * Whether another in-flight PUBLISH may be re-sent: the send quota of this connection starts at the
+   * client's Receive Maximum and counts only what was sent on it (MQTT 5.0 §4.9), so entries still
+   * waiting for their re-send do not use it.
+   */
+  private canResendNow(): boolean {
+    if (this.ch.congested) return false;
+    return this.ch.session!.inflight.size - this.pendingResend.length < this.outboundWindow;
   }
 
   /** Sends now if the window and the socket allow, else queues (bounded) in the session. */
@@ -53,10 +70,14 @@ export class OutboundPublisher {
   pump(): void {
     const session = this.ch.session;
     if (!session || !this.ch.connected) return;
+    while (this.pendingResend.length > 0 && this.canResendNow()) {
+      const entry = session.inflight.get(this.pendingResend.shift()!);
+      if (entry) this.transmit(entry.delivery, { packetId: entry.packetId });
+    }
     for (;;) {
       const next = session.queue.peek();
       if (!next || !this.canSendNow(next.qos)) return;
-      session.queue.shift();
+      session.dequeue();
       this.transmit(next);
     }
   }
@@ -76,6 +97,24 @@ export class OutboundPublisher {
     const packetId = resend?.packetId ?? (delivery.qos > 0 ? session.allocatePacketId() : undefined);
     if (delivery.qos > 0 && packetId === undefined) {
       session.enqueue(delivery, true);
+      return;
+    }
+    if (!resend && this.bytesAreShared(delivery)) {
+      let shared: Buffer;
+      try {
+        shared = sharedPublishBytes(message, this.ch.version, delivery.qos, delivery.retain, packetId);
+      } catch (e) {
+        this.ch.ctx.logger.warn({ clientId: this.ch.clientId, topic: message.topic, err: e }, 'cannot encode PUBLISH; dropped');
+        this.ch.ctx.metrics.countDropped('too_large');
+        return;
+      }
+      if (shared.length > this.ch.clientMaxPacketSize) {
+        this.ch.ctx.metrics.countDropped('too_large');
+        return;
+      }
+      if (packetId !== undefined) session.inflight.set(packetId, { packetId, delivery, phase: 'publish', sentAt: now });
+      this.ch.ctx.metrics.countSent(delivery.qos);
+      this.ch.writeBytes(shared);
       return;
     }
     const packet: IPublishPacket = {
@@ -132,15 +171,37 @@ export class OutboundPublisher {
   }
 
   /**
+   * Whether this delivery's PUBLISH is the same for every connection of this protocol family, so its
+   * encoding can be shared (publish-encoding.ts): no per-connection 5.0 properties (Subscription
+   * Identifiers, Topic Alias) and no Message Expiry Interval, which changes as the message waits.
+   */
+  private bytesAreShared(delivery: Delivery): boolean {
+    if (!this.ch.isV5) return true;
+    return delivery.subscriptionIds.length === 0 && this.ch.clientTopicAliasMaximum === 0 && delivery.message.expiresAt === undefined;
+  }
+
+  /**
    * On resuming a session: re-send unacknowledged PUBLISH with DUP and PUBREL for those PUBREC'd, in
-   * their original order (MQTT 5.0 §4.4), then the queue.
+   * their original order (MQTT 5.0 §4.4), then the queue. The new connection may announce a smaller
+   * Receive Maximum than the old one: PUBLISHes beyond it wait for acknowledgements (MQTT 5.0 §4.9).
+   * Entries awaiting PUBCOMP count against the window here as they do for new messages (inflight.size),
+   * which is stricter than the spec's send quota and never deadlocks: their PUBREL goes out at once.
    */
   resumeInflight(): void {
     const session = this.ch.session!;
+    const now = this.ch.ctx.now();
+    let resent = 0;
     for (const entry of [...session.inflight.values()]) {
-      entry.sentAt = this.ch.ctx.now();
-      if (entry.phase === 'pubrel') this.ch.send({ cmd: 'pubrel', messageId: entry.packetId });
-      else this.transmit(entry.delivery, { packetId: entry.packetId });
+      entry.sentAt = now;
+      if (entry.phase === 'pubrel') {
+        this.ch.send({ cmd: 'pubrel', messageId: entry.packetId });
+        resent++;
+      } else if (resent < this.outboundWindow) {
+        this.transmit(entry.delivery, { packetId: entry.packetId });
+        resent++;
+      } else {
+        this.pendingResend.push(entry.packetId);
+      }
     }
     this.pump();
   }
@@ -152,8 +213,9 @@ export class OutboundPublisher {
   retryInflight(now: number): void {
     const retry = this.ch.ctx.config.mqtt.retry_interval;
     if (this.ch.isV5 || retry <= 0 || !this.ch.connected || this.ch.congested) return;
+    const waiting = this.pendingResend.length > 0 ? new Set(this.pendingResend) : undefined;
     for (const entry of this.ch.session!.inflight.values()) {
-      if (now - entry.sentAt < retry) continue;
+      if (now - entry.sentAt < retry || waiting?.has(entry.packetId)) continue;
       entry.sentAt = now;
       if (entry.phase === 'pubrel') this.ch.send({ cmd: 'pubrel', messageId: entry.packetId });
       else this.transmit(entry.delivery, { packetId: entry.packetId });

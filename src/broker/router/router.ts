@@ -22,6 +22,11 @@ export interface RouteTarget {
   subscriptionIds: number[];
 }
 
+/** Targets found by linear search before match() builds an index by client id. */
+const AGGREGATE_LINEAR_LIMIT = 8;
+/** Shared by every target without Subscription Identifiers; never mutated (match() copies on add). */
+const NO_SUBSCRIPTION_IDS: number[] = [];
+
 class SharedGroup {
   readonly members = new Map<string, SubscriptionOptions>();
   constructor(readonly picker: SharedGroupPicker) {}
@@ -76,24 +81,32 @@ export class Router {
    * for one member. No Local subscriptions of the publisher are skipped (§3.8.3.1).
    */
   match(topic: string, publisher: string | undefined): RouteTarget[] {
-    const byClient = new Map<string, RouteTarget>();
+    const out: RouteTarget[] = [];
+    // One target per session. Most messages match a few subscriptions: a linear search of the targets
+    // so far is cheaper than a Map per message; past AGGREGATE_LINEAR_LIMIT an index takes over.
+    let index: Map<string, RouteTarget> | undefined;
     this.plain.match(topic, (opt, clientId) => {
       if (opt.noLocal && clientId === publisher) return;
-      const t = byClient.get(clientId);
+      let t: RouteTarget | undefined;
+      if (index) t = index.get(clientId);
+      else for (let i = 0; i < out.length && !t; i++) if (out[i]!.clientId === clientId) t = out[i];
       if (!t) {
-        byClient.set(clientId, {
+        t = {
           clientId,
           qos: opt.qos,
           retainAsPublished: opt.retainAsPublished,
-          subscriptionIds: opt.subscriptionId !== undefined ? [opt.subscriptionId] : [],
-        });
+          subscriptionIds: opt.subscriptionId !== undefined ? [opt.subscriptionId] : NO_SUBSCRIPTION_IDS,
+        };
+        out.push(t);
+        if (index) index.set(clientId, t);
+        else if (out.length > AGGREGATE_LINEAR_LIMIT) index = new Map(out.map((x) => [x.clientId, x]));
       } else {
         t.qos = Math.max(t.qos, opt.qos) as QoS;
         t.retainAsPublished ||= opt.retainAsPublished;
-        if (opt.subscriptionId !== undefined) t.subscriptionIds.push(opt.subscriptionId);
+        if (opt.subscriptionId !== undefined) t.subscriptionIds = [...t.subscriptionIds, opt.subscriptionId];
       }
     });
-    const out = [...byClient.values()];
+    if (this.shared.size === 0) return out;
     this.shared.match(topic, (group) => {
       const all = [...group.members.keys()];
       const online = all.filter((id) => this.opts.isOnline(id));
