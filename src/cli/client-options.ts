@@ -2,7 +2,7 @@
 // connection (-h -p -L -V -i -I -u -P -k -c -x), TLS (--cafile --cert --key --insecure --tls-version ...),
 // will (--will-*), MQTT 5 properties (-D command identifier value [value]) and debug output (-d).
 // Parsing is pure (argv in, options out, UsageError for anything wrong), so it is unit-tested in-process.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import type { SecureVersion } from 'node:tls';
 import type { Packet } from 'mqtt-packet';
 import {
@@ -20,22 +20,15 @@ import {
   type UserProperties,
   type WillProperties,
 } from '../client/index.js';
+import { EXIT_OK, UsageError, parseCommandLine } from './args.js';
 
-/** Exit codes, as mosquitto_pub/sub use them. A refused CONNACK exits with its reason code instead. */
-export const EXIT_OK = 0;
-/** Bad command line, connection or protocol failure (mosquitto uses 1 for both). */
+// Exit codes, as mosquitto_pub/sub use them: EXIT_OK (every command's, args.ts), the two below, or the
+// reason code of a refused CONNACK. UsageError is every command's too.
+export { EXIT_OK, UsageError } from './args.js';
+/** Bad command line, connection or protocol failure (mosquitto uses 1 for both, where `broker` uses 2 for usage). */
 export const EXIT_ERROR = 1;
 /** sub -W expired (mosquitto's MOSQ_ERR_TIMEOUT). */
 export const EXIT_TIMEOUT = 27;
-
-/** The command line cannot be run; shown with the usage text, exit 1. */
-export class UsageError extends Error {
-  readonly code = 'ERR_USAGE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 /** Where a command reads and writes (the process by default; tests pass their own). */
 export interface CliIO {
@@ -355,12 +348,7 @@ export function parseClientCommandLine(
 ): ParsedCommandLine {
   const options = { ...CLIENT_OPTIONS, ...extra };
   const { rest, properties, count: propertyCount } = extractProperties(argv, options, allowedProperties);
-  let parsed: { values: OptionValues; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: true }) as typeof parsed;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine({ args: rest, options, strict: true, allowPositionals: true }) as { values: OptionValues; positionals: string[] };
   const v = parsed.values as ClientValues & Record<string, string | boolean | string[] | undefined>;
   if (v.help === true) return { help: true };
   if (parsed.positionals.length > 0) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}"`);
@@ -491,6 +479,36 @@ export function parseClientCommandLine(
 /** SUBSCRIBE options from -q and -D subscribe ... */
 export function subscribeOptionsFrom(common: ClientCommandLine): SubscribeOptions {
   return { qos: common.qos, ...common.properties.subscribe };
+}
+
+/** The topics of the command line: the -L URL's path first (mosquitto -L), then every -t. */
+export function commandTopics(common: ClientCommandLine): string[] {
+  return common.urlTopic === undefined ? common.topics : [common.urlTopic, ...common.topics];
+}
+
+/**
+ * The first step of `quicmq pub|sub`: the parsed plan, or the exit code when there is nothing to run:
+ * --help prints the usage (EXIT_OK); a bad command line prints the error and where to find help (EXIT_ERROR).
+ */
+export function planOrExitCode<Plan>(
+  argv: readonly string[],
+  command: 'pub' | 'sub',
+  parse: (argv: readonly string[]) => Plan | undefined,
+  usage: string,
+  io: CliIO,
+): { plan: Plan } | { exitCode: number } {
+  let plan: Plan | undefined;
+  try {
+    plan = parse(argv);
+  } catch (err) {
+    io.stderr.write(`${errorLine(err)}\nUse 'quicmq ${command} --help' to see usage.\n`);
+    return { exitCode: EXIT_ERROR };
+  }
+  if (plan === undefined) {
+    io.stdout.write(usage);
+    return { exitCode: EXIT_OK };
+  }
+  return { plan };
 }
 
 /** DISCONNECT options from -D disconnect ... */

@@ -8,11 +8,13 @@ import {
   EXIT_OK,
   UsageError,
   attachDebugOutput,
+  commandTopics,
   endOptionsFrom,
   errorLine,
   exitCodeFor,
   parseClientCommandLine,
   parseInteger,
+  planOrExitCode,
   processIO,
   type CliIO,
   type ClientCommandLine,
@@ -87,7 +89,7 @@ export function parsePubArgs(argv: readonly string[]): PubPlan | undefined {
     repeat?: string;
     'repeat-delay'?: string;
   };
-  const topics = common.urlTopic === undefined ? common.topics : [common.urlTopic, ...common.topics];
+  const topics = commandTopics(common);
   if (topics.length === 0) throw new UsageError('A topic is needed (-t or the path of an mqtt:// -L URL)');
   if (topics.length > 1) throw new UsageError('Only one topic can be published to (-t given more than once)');
   const topic = topics[0] as string;
@@ -184,17 +186,9 @@ async function publishAll(client: MqttClient, plan: PubPlan, io: CliIO, stop: Ab
 
 /** `quicmq pub <argv>`; resolves with the exit code. */
 export async function run(argv: string[], io: CliIO = processIO): Promise<number> {
-  let plan: PubPlan | undefined;
-  try {
-    plan = parsePubArgs(argv);
-  } catch (err) {
-    io.stderr.write(`${errorLine(err)}\nUse 'quicmq pub --help' to see usage.\n`);
-    return EXIT_ERROR;
-  }
-  if (plan === undefined) {
-    io.stdout.write(PUB_USAGE);
-    return EXIT_OK;
-  }
+  const parsed = planOrExitCode(argv, 'pub', parsePubArgs, PUB_USAGE, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  let plan = parsed.plan;
   // A missing file is a command-line mistake: report it before connecting.
   if (plan.source.kind === 'file') {
     const path = plan.source.path;

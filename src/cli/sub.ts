@@ -3,16 +3,17 @@ import { createClient, SubscribeRefusedError, type MqttClient, type ReceivedMess
 import { formatMessage } from '../client/message-format.js';
 import {
   CLIENT_USAGE,
-  EXIT_ERROR,
   EXIT_OK,
   EXIT_TIMEOUT,
   UsageError,
   attachDebugOutput,
+  commandTopics,
   endOptionsFrom,
   errorLine,
   exitCodeFor,
   parseClientCommandLine,
   parseInteger,
+  planOrExitCode,
   processIO,
   subscribeOptionsFrom,
   type CliIO,
@@ -84,7 +85,7 @@ export function parseSubArgs(argv: readonly string[]): SubPlan | undefined {
     'no-retain'?: boolean;
     'exit-after-subscribe'?: boolean;
   };
-  const filters = common.urlTopic === undefined ? common.topics : [common.urlTopic, ...common.topics];
+  const filters = commandTopics(common);
   if (filters.length === 0) throw new UsageError('At least one topic filter is needed (-t or the path of an mqtt:// -L URL)');
   return {
     common,
@@ -126,17 +127,9 @@ async function subscribe(client: MqttClient, plan: SubPlan, io: CliIO): Promise<
 
 /** `quicmq sub <argv>`; resolves with the exit code. */
 export async function run(argv: string[], io: CliIO = processIO): Promise<number> {
-  let plan: SubPlan | undefined;
-  try {
-    plan = parseSubArgs(argv);
-  } catch (err) {
-    io.stderr.write(`${errorLine(err)}\nUse 'quicmq sub --help' to see usage.\n`);
-    return EXIT_ERROR;
-  }
-  if (plan === undefined) {
-    io.stdout.write(SUB_USAGE);
-    return EXIT_OK;
-  }
+  const parsed = planOrExitCode(argv, 'sub', parseSubArgs, SUB_USAGE, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const plan = parsed.plan;
   let client: MqttClient | undefined;
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;

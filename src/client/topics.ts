@@ -1,40 +1,39 @@
 // Topic name and filter checks done before anything is sent, so a typo fails locally with a clear message
-// instead of as a broker disconnect. (Shared rules belong in src/mqtt/ once it exists.)
+// instead of as a broker disconnect. The rules are the broker's (src/mqtt/topic.ts); only the wording is
+// the client's.
+import { TopicProblem, validateTopicFilter, validateTopicName, type TopicCheck } from '../mqtt/topic.js';
 import { MqttClientError } from './errors.js';
 
-/** MQTT 5.0 §1.5.4: UTF-8 strings are at most 65,535 bytes. */
-const MAX_UTF8_STRING_BYTES = 0xffff;
-
-function checkCommon(kind: string, value: string): void {
-  // MQTT 5.0 §4.7.3: all Topic Names and Topic Filters MUST be at least one character long.
-  if (value.length === 0) throw new MqttClientError('ERR_INVALID_OPTION', `${kind} must not be empty`);
-  // MQTT 5.0 §1.5.4: a UTF-8 Encoded String MUST NOT include U+0000.
-  if (value.includes('\u0000')) throw new MqttClientError('ERR_INVALID_OPTION', `${kind} "${value}" contains U+0000`);
-  if (Buffer.byteLength(value, 'utf8') > MAX_UTF8_STRING_BYTES) {
-    throw new MqttClientError('ERR_INVALID_OPTION', `${kind} is longer than ${MAX_UTF8_STRING_BYTES} bytes`);
+/** The client's message for a failed check: addresses the caller and says what to change. */
+function describeProblem(kind: 'Topic name' | 'Topic filter', value: string, reason: string): string {
+  switch (reason) {
+    case TopicProblem.Empty:
+      return `${kind} must not be empty`;
+    case TopicProblem.TooLong:
+      return `${kind} is ${reason}`;
+    case TopicProblem.ContainsNul:
+      return `${kind} "${value}" ${reason}`;
+    case TopicProblem.WildcardInName:
+      return `${kind} "${value}" must not contain wildcards (+ or #)`;
+    case TopicProblem.MultiLevelWildcardMisplaced:
+      return `${kind} "${value}": '#' must be the whole last level`;
+    case TopicProblem.SingleLevelWildcardMisplaced:
+      return `${kind} "${value}": '+' must be a whole level`;
+    default:
+      return `${kind} "${value}" is invalid: ${reason}`;
   }
+}
+
+function throwUnlessOk(check: TopicCheck, kind: 'Topic name' | 'Topic filter', value: string): void {
+  if (!check.ok) throw new MqttClientError('ERR_INVALID_OPTION', describeProblem(kind, value, check.reason));
 }
 
 /** Throws ERR_INVALID_OPTION unless `topic` is a valid Topic Name (no wildcards, MQTT 5.0 §3.3.2.1). */
 export function checkTopicName(topic: string): void {
-  checkCommon('Topic name', topic);
-  if (/[+#]/.test(topic)) {
-    throw new MqttClientError('ERR_INVALID_OPTION', `Topic name "${topic}" must not contain wildcards (+ or #)`);
-  }
+  throwUnlessOk(validateTopicName(topic), 'Topic name', topic);
 }
 
 /** Throws ERR_INVALID_OPTION unless `filter` is a valid Topic Filter (MQTT 5.0 §4.7.1). */
 export function checkTopicFilter(filter: string): void {
-  checkCommon('Topic filter', filter);
-  const levels = filter.split('/');
-  levels.forEach((level, i) => {
-    // §4.7.1.2: '#' MUST be the last character, alone in its level (after a separator or on its own).
-    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) {
-      throw new MqttClientError('ERR_INVALID_OPTION', `Topic filter "${filter}": '#' must be the whole last level`);
-    }
-    // §4.7.1.3: '+' MUST occupy an entire level of the filter.
-    if (level.includes('+') && level !== '+') {
-      throw new MqttClientError('ERR_INVALID_OPTION', `Topic filter "${filter}": '+' must be a whole level`);
-    }
-  });
+  throwUnlessOk(validateTopicFilter(filter), 'Topic filter', filter);
 }

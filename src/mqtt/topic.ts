@@ -1,4 +1,5 @@
-// Topic names and topic filters: validation, shared-subscription syntax and matching.
+// Topic names and topic filters: validation, shared-subscription syntax, matching, and relations between
+// two filters.
 // MQTT 5.0 §4.7 (3.1.1 §4.7 is the same apart from shared subscriptions, 5.0 §4.8.2).
 
 /** Limits a broker applies on top of the spec's own rules. */
@@ -9,16 +10,30 @@ export interface TopicLimits {
 
 export type TopicCheck = { ok: true } | { ok: false; reason: string };
 
-const OK: TopicCheck = { ok: true };
 // MQTT 5.0 §1.5.4: a UTF-8 string is at most 65535 bytes; §4.7.3 names and filters are at least one
 // character long.
 const MAX_UTF8_BYTES = 65535;
 
+/**
+ * The fixed `reason` texts of a failed TopicCheck, so a caller can word the failure its own way (the
+ * client throws its own messages); a max-levels failure reads "more than N levels".
+ */
+export const TopicProblem = {
+  Empty: 'empty',
+  TooLong: `longer than ${MAX_UTF8_BYTES} bytes`,
+  ContainsNul: 'contains U+0000',
+  WildcardInName: 'contains a wildcard',
+  MultiLevelWildcardMisplaced: "'#' not alone in the last level",
+  SingleLevelWildcardMisplaced: "'+' not alone in its level",
+} as const;
+
+const OK: TopicCheck = { ok: true };
+
 function checkCommon(s: string, limits: TopicLimits): TopicCheck | undefined {
-  if (s.length === 0) return { ok: false, reason: 'empty' };
-  if (Buffer.byteLength(s, 'utf8') > MAX_UTF8_BYTES) return { ok: false, reason: 'longer than 65535 bytes' };
+  if (s.length === 0) return { ok: false, reason: TopicProblem.Empty };
+  if (Buffer.byteLength(s, 'utf8') > MAX_UTF8_BYTES) return { ok: false, reason: TopicProblem.TooLong };
   // MQTT 5.0 §1.5.4: a UTF-8 encoded string MUST NOT include U+0000.
-  if (s.includes('\u0000')) return { ok: false, reason: 'contains U+0000' };
+  if (s.includes('\u0000')) return { ok: false, reason: TopicProblem.ContainsNul };
   if (limits.maxLevels > 0 && countLevels(s) > limits.maxLevels) {
     return { ok: false, reason: `more than ${limits.maxLevels} levels` };
   }
@@ -36,7 +51,7 @@ export function validateTopicName(name: string, limits: TopicLimits = { maxLevel
   const common = checkCommon(name, limits);
   if (common) return common;
   // MQTT 5.0 §3.3.2.1 [MQTT-3.3.2-2]: the Topic Name in a PUBLISH MUST NOT contain wildcards.
-  if (name.includes('+') || name.includes('#')) return { ok: false, reason: 'contains a wildcard' };
+  if (name.includes('+') || name.includes('#')) return { ok: false, reason: TopicProblem.WildcardInName };
   return OK;
 }
 
@@ -52,10 +67,10 @@ export function validateTopicFilter(filter: string, limits: TopicLimits = { maxL
     const level = levels[i]!;
     if (level.includes('#')) {
       // §4.7.1.2 [MQTT-4.7.1-1]: the multi-level wildcard MUST be the last character, alone in its level.
-      if (level !== '#' || i !== levels.length - 1) return { ok: false, reason: "'#' not alone in the last level" };
+      if (level !== '#' || i !== levels.length - 1) return { ok: false, reason: TopicProblem.MultiLevelWildcardMisplaced };
     } else if (level.includes('+') && level !== '+') {
       // §4.7.1.3 [MQTT-4.7.1-2]: the single-level wildcard MUST occupy an entire level.
-      return { ok: false, reason: "'+' not alone in its level" };
+      return { ok: false, reason: TopicProblem.SingleLevelWildcardMisplaced };
     }
   }
   return OK;
@@ -107,4 +122,56 @@ export function topicMatchesFilter(topic: string, filter: string): boolean {
     if (level !== '+' && level !== t[i]) return false;
   }
   return t.length === f.length;
+}
+
+function isWildcardLevel(level: string): boolean {
+  return level === '+' || level === '#';
+}
+
+/**
+ * Whether every topic that filter `inner` can match is also matched by filter `outer` (inner ⊆ outer);
+ * an ACL "allow subscribe <outer>" allows subscribing to `inner` only then. Both must be valid filters.
+ * MQTT 5.0 §4.7: '+' is one level, '#' the rest including the parent level ("a/#" matches "a").
+ */
+export function filterCoveredBy(inner: string, outer: string): boolean {
+  const a = inner.split('/');
+  const b = outer.split('/');
+  // §4.7.2: a wildcard at the first level of `outer` does not reach '$' topics that `inner` names.
+  if (isWildcardLevel(b[0]!) && a[0]!.startsWith('$')) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i];
+    if (y === '#') return true;
+    if (y === undefined) return false; // inner is longer: its extra levels are not matched by outer
+    if (x === '#') return false; // inner reaches any depth here, outer does not ('#' handled above)
+    if (x === '+') {
+      if (y !== '+') return false;
+    } else if (y !== '+' && y !== x) {
+      return false;
+    }
+  }
+  // Same length: covered. Outer longer: only "outer/#" also matches inner's topics (parent level).
+  return b.length === a.length || (b.length === a.length + 1 && b[a.length] === '#');
+}
+
+/**
+ * Whether some topic name matches both filters; an ACL "deny subscribe <f>" applies to every overlap.
+ * Both must be valid filters (MQTT 5.0 §4.7).
+ */
+export function filtersOverlap(f1: string, f2: string): boolean {
+  const a = f1.split('/');
+  const b = f2.split('/');
+  // §4.7.2: a first-level wildcard does not match '$' topics, so it cannot meet a '$' literal.
+  if ((isWildcardLevel(a[0]!) && b[0]!.startsWith('$')) || (isWildcardLevel(b[0]!) && a[0]!.startsWith('$'))) return false;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const y = b[i];
+    // '#' matches the rest, including nothing more ("a/#" matches "a"), so it meets anything here.
+    if (x === '#' || y === '#') return true;
+    // One filter ends while the other needs more levels (not '#'): no topic has both lengths.
+    if (x === undefined || y === undefined) return false;
+    if (x !== '+' && y !== '+' && x !== y) return false;
+  }
+  return true;
 }

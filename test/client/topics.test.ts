@@ -22,3 +22,10 @@ test('topic filters: + and # only as whole levels, # last (MQTT 5.0 §4.7.1)', (
   invalid(() => checkTopicFilter('a/#/b'), /'#' must be the whole last level/);
   invalid(() => checkTopicFilter('a+/b'), /'\+' must be a whole level/);
 });
+
+test('messages quote the offending value and say what to change', () => {
+  invalid(() => checkTopicName('a\u0000b'), /^Topic name "a\u0000b" contains U\+0000$/);
+  invalid(() => checkTopicName('a/+'), /^Topic name "a\/\+" must not contain wildcards \(\+ or #\)$/);
+  invalid(() => checkTopicFilter('x'.repeat(0x10000)), /^Topic filter is longer than 65535 bytes$/);
+  invalid(() => checkTopicFilter('a/b+'), /^Topic filter "a\/b\+": '\+' must be a whole level$/);
+});

@@ -2,9 +2,16 @@
 // wins (like EMQX's acl.conf and mosquitto's acl_file), config authorization.no_match when none does.
 // The format and matching rules are documented in docs/configuration.md ("ACL file").
 import { readFileSync } from 'node:fs';
-import { parseSharedFilter, isSharedFilter, topicMatchesFilter, validateTopicFilter, validateTopicName } from '../../mqtt/topic.js';
+import {
+  filterCoveredBy,
+  filtersOverlap,
+  isSharedFilter,
+  parseSharedFilter,
+  topicMatchesFilter,
+  validateTopicFilter,
+  validateTopicName,
+} from '../../mqtt/topic.js';
 import type { AuthorizationConfig } from '../config/types.js';
-import { filterCoveredBy, filtersOverlap } from './filter-relations.js';
 import type { AclAction, AclClient, Authorizer } from './types.js';
 
 export type AclPermission = 'allow' | 'deny';

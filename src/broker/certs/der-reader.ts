@@ -1,6 +1,7 @@
-// Minimal DER reader (X.690 §8.1): walks TLVs of DER this module produced or that node:crypto exported
-// (a SubjectPublicKeyInfo). Only definite lengths exist in DER (X.690 §10.1); anything truncated,
-// indefinite or overlong is CERT_MALFORMED_DER, never an out-of-bounds read.
+// Walks the TLVs of DER this module produced or that node:crypto exported (a SubjectPublicKeyInfo) with the
+// QUIC stack's strict DER reader (src/quic/tls/der-reader.ts, X.690 §8.1, §10.1), reporting a malformed
+// input in certificate generation's own terms: CERT_MALFORMED_DER, never an out-of-bounds read.
+import { CertificateParseError, readDerTlv } from '../../quic/tls/der-reader.js';
 import { CertificateGenerationError } from './errors.js';
 
 export interface DerElement {
@@ -14,37 +15,16 @@ export interface DerElement {
   readonly end: number;
 }
 
-// Four length octets cover 4 GiB, far beyond any certificate; more is malformed for our purposes.
-const MAX_LENGTH_OCTETS = 4;
-
-function malformed(message: string): CertificateGenerationError {
-  return new CertificateGenerationError('CERT_MALFORMED_DER', message);
-}
-
 /** The element starting at `offset`. */
 export function readTlv(input: Uint8Array, offset: number): DerElement {
   const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  if (offset + 2 > bytes.length) throw malformed(`truncated DER element at offset ${offset}`);
-  const tag = bytes[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw malformed(`multi-octet DER tag at offset ${offset} is not supported`);
-  const first = bytes[offset + 1]!;
-  let length: number;
-  let pos = offset + 2;
-  if (first < 0x80) {
-    length = first;
-  } else {
-    const count = first & 0x7f;
-    // X.690 §10.1: DER forbids the indefinite form (0x80).
-    if (count === 0) throw malformed(`indefinite length at offset ${offset} is not DER`);
-    if (count > MAX_LENGTH_OCTETS) throw malformed(`length of ${count} octets at offset ${offset} is too large`);
-    if (pos + count > bytes.length) throw malformed(`truncated DER length at offset ${offset}`);
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + bytes[pos + i]!;
-    pos += count;
+  try {
+    const { tag, start, contentStart, end } = readDerTlv(bytes, offset, bytes.length);
+    return { tag, content: bytes.subarray(contentStart, end), tlv: bytes.subarray(start, end), end };
+  } catch (err) {
+    if (err instanceof CertificateParseError) throw new CertificateGenerationError('CERT_MALFORMED_DER', err.message, { cause: err });
+    throw err;
   }
-  const end = pos + length;
-  if (end > bytes.length) throw malformed(`DER element at offset ${offset} claims ${length} octets, only ${bytes.length - pos} remain`);
-  return { tag, content: bytes.subarray(pos, end), tlv: bytes.subarray(offset, end), end };
 }
 
 /** The elements inside a constructed value's content, in order. */

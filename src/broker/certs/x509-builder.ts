@@ -3,6 +3,7 @@
 // server certificate and its private CA need, nothing more.
 import { sign, type KeyObject } from 'node:crypto';
 import { digest } from '../../quic/crypto/hkdf.js';
+import { KeyUsageBit } from '../../quic/tls/certificate-fields.js';
 import { canonicalDnsName, ipAddressOctets } from './alt-names.js';
 import { readChildren, readTlv } from './der-reader.js';
 import {
@@ -42,18 +43,11 @@ export const X509Oid = {
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
 
-/** KeyUsage bit numbers (RFC 5280 §4.2.1.3). */
-export const KEY_USAGE_BITS = {
-  digitalSignature: 0,
-  nonRepudiation: 1,
-  keyEncipherment: 2,
-  dataEncipherment: 3,
-  keyAgreement: 4,
-  keyCertSign: 5,
-  cRLSign: 6,
-} as const;
-
-export type KeyUsageName = keyof typeof KEY_USAGE_BITS;
+/**
+ * The keyUsage bits (RFC 5280 §4.2.1.3, numbered in KeyUsageBit) a certificate here may assert:
+ * encipherOnly/decipherOnly only qualify keyAgreement, which an ECDSA signing certificate never needs.
+ */
+export type KeyUsageName = Exclude<keyof typeof KeyUsageBit, 'encipherOnly' | 'decipherOnly'>;
 export type ExtendedKeyUsageName = 'serverAuth' | 'clientAuth';
 
 export interface DistinguishedName {
@@ -171,7 +165,7 @@ function extensions(t: CertificateTemplate): Buffer {
   if (t.keyUsage.length === 0) throw invalid('keyUsage must name at least one usage (RFC 5280 §4.2.1.3)');
   if (t.ca !== undefined && !t.keyUsage.includes('keyCertSign')) throw invalid('a CA certificate needs keyUsage keyCertSign (RFC 5280 §4.2.1.3)');
   // RFC 5280 §4.2.1.3: "conforming CAs SHOULD mark this extension as critical".
-  list.push(extension(X509Oid.keyUsage, true, derNamedBitString(t.keyUsage.map((u) => KEY_USAGE_BITS[u]))));
+  list.push(extension(X509Oid.keyUsage, true, derNamedBitString(t.keyUsage.map((u) => KeyUsageBit[u]))));
   if (t.extendedKeyUsage !== undefined && t.extendedKeyUsage.length > 0) {
     list.push(extension(X509Oid.extKeyUsage, false, derSequence(...t.extendedKeyUsage.map((u) => derOid(X509Oid[u])))));
   }

@@ -1,8 +1,10 @@
-// What the tcp, ssl, ws and wss listeners share: binding a node:net server, enforcing max_connections
-// at accept time, and closing.
+// What the tcp, ssl, ws and wss listeners share: binding a node:net server (node:tls and node:http servers
+// are ones), enforcing max_connections at accept time, closing, and logging server errors.
 import type { Server } from 'node:net';
+import type { Logger } from 'pino';
+import type { ListenerCommon } from '../config/types.js';
 import type { ListenerType } from '../connection-info.js';
-import type { ListenerAddress } from './listener.js';
+import type { Listener, ListenerAddress } from './listener.js';
 import { parseBind } from './bind.js';
 
 /** Starts listening on the configured bind address; max_connections is refused by the kernel accept path. */
@@ -32,4 +34,29 @@ export function boundAddress(server: Server, id: string, type: ListenerType): Li
   const a = server.address();
   if (!a || typeof a === 'string') return undefined;
   return { id, type, host: a.address, port: a.port };
+}
+
+/** A listener over one node:net server: start, stop and address follow from `server` and `config`. */
+export abstract class NetServerListener implements Listener {
+  abstract readonly type: ListenerType;
+  abstract readonly id: string;
+  protected abstract readonly server: Server;
+  protected abstract readonly config: ListenerCommon;
+
+  start(): Promise<void> {
+    return listen(this.server, this.config.bind, this.config.max_connections);
+  }
+
+  stop(): Promise<void> {
+    return closeServer(this.server);
+  }
+
+  address(): ListenerAddress | undefined {
+    return boundAddress(this.server, this.id, this.type);
+  }
+
+  /** Logs the 'error' events of the server (or of a server over it) instead of letting them crash the broker. */
+  protected logErrors(emitter: { on(event: 'error', listener: (err: Error) => void): unknown }, logger: Logger): void {
+    emitter.on('error', (err) => logger.error({ listener: this.id, err }, 'listener error'));
+  }
 }

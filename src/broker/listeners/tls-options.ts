@@ -1,6 +1,8 @@
-// ssl_options -> node:tls server options (TLS 1.2 and 1.3; verify_peer = mutual TLS).
+// ssl_options -> node:tls server options (TLS 1.2 and 1.3; verify_peer = mutual TLS), and the check of a
+// client's certificate once the handshake is done.
 import { readFileSync } from 'node:fs';
 import type { TLSSocket, TlsOptions } from 'node:tls';
+import type { Logger } from 'pino';
 import type { SslOptions } from '../config/types.js';
 
 export class TlsConfigError extends Error {
@@ -47,4 +49,21 @@ export function peerCheck(socket: TLSSocket, ssl: SslOptions): PeerCheck {
   if (!socket.authorized) return { ok: false, reason: `client certificate rejected: ${String(socket.authorizationError)}` };
   const cn = cert.subject?.CN;
   return typeof cn === 'string' ? { ok: true, commonName: cn } : { ok: true };
+}
+
+/**
+ * The connection details a TLS peer adds (its certificate's common name), or undefined when peerCheck
+ * refuses it: the refusal is logged, and the caller closes the connection.
+ */
+export function admitTlsPeer(
+  socket: TLSSocket,
+  ssl: SslOptions,
+  log: { logger: Logger; listener: string; remote: string },
+): { certCommonName?: string } | undefined {
+  const check = peerCheck(socket, ssl);
+  if (!check.ok) {
+    log.logger.info({ listener: log.listener, remote: log.remote, reason: check.reason }, 'TLS client refused');
+    return undefined;
+  }
+  return check.commonName !== undefined ? { certCommonName: check.commonName } : {};
 }

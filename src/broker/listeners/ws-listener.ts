@@ -4,10 +4,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WsListenerConfig, WssListenerConfig } from '../config/types.js';
-import type { Listener, ListenerAddress, ListenerDeps } from './listener.js';
+import type { ListenerDeps } from './listener.js';
 import { formatRemote } from './listener.js';
-import { boundAddress, closeServer, listen } from './net-server.js';
-import { peerCheck, tlsServerOptions } from './tls-options.js';
+import { closeServer, NetServerListener } from './net-server.js';
+import { admitTlsPeer, tlsServerOptions } from './tls-options.js';
 import { WebSocketDuplex } from './websocket-duplex.js';
 
 /** MQTT 5.0 §6.0 [MQTT-6.0.0-3]: the subprotocol is "mqtt"; MQTT 3.1 clients use "mqttv3.1". */
@@ -15,13 +15,14 @@ const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'];
 /** Bytes beyond max_packet_size a WebSocket message may carry (a second packet's header, padding). */
 const WS_MESSAGE_SLACK = 64 * 1024;
 
-export class WsListener implements Listener {
+export class WsListener extends NetServerListener {
   readonly type: 'ws' | 'wss';
   readonly id: string;
-  private readonly server: HttpServer;
+  protected readonly server: HttpServer;
   private readonly wss: WebSocketServer;
 
-  constructor(name: string, private readonly config: WsListenerConfig | WssListenerConfig, deps: ListenerDeps) {
+  constructor(name: string, protected readonly config: WsListenerConfig | WssListenerConfig, deps: ListenerDeps) {
+    super();
     const ssl = 'ssl_options' in config ? config.ssl_options : undefined;
     this.type = ssl ? 'wss' : 'ws';
     this.id = `${this.type}:${name}`;
@@ -46,35 +47,22 @@ export class WsListener implements Listener {
     this.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
       const socket = req.socket;
       const remoteAddress = formatRemote(socket.remoteAddress, socket.remotePort);
-      let certCommonName: string | undefined;
-      if (ssl) {
-        const check = peerCheck(socket as TLSSocket, ssl);
-        if (!check.ok) {
-          deps.logger.info({ listener: this.id, remote: remoteAddress, reason: check.reason }, 'TLS client refused');
-          ws.terminate();
-          return;
-        }
-        certCommonName = check.commonName;
+      const peer = ssl ? admitTlsPeer(socket as TLSSocket, ssl, { logger: deps.logger, listener: this.id, remote: remoteAddress }) : {};
+      if (peer === undefined) {
+        ws.terminate();
+        return;
       }
-      deps.accept(new WebSocketDuplex(ws), { listener: this.id, remoteAddress, ...(certCommonName !== undefined ? { certCommonName } : {}) });
+      deps.accept(new WebSocketDuplex(ws), { listener: this.id, remoteAddress, ...peer });
     });
-    this.wss.on('error', (err) => deps.logger.error({ listener: this.id, err }, 'listener error'));
-    this.server.on('error', (err) => deps.logger.error({ listener: this.id, err }, 'listener error'));
+    this.logErrors(this.wss, deps.logger);
+    this.logErrors(this.server, deps.logger);
   }
 
-  start(): Promise<void> {
-    return listen(this.server, this.config.bind, this.config.max_connections);
-  }
-
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     const closed = closeServer(this.server);
     // HTTP keep-alive connections that never upgraded would hold close() open.
     this.server.closeIdleConnections();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await closed;
-  }
-
-  address(): ListenerAddress | undefined {
-    return boundAddress(this.server, this.id, this.type);
   }
 }

@@ -3,31 +3,19 @@
 // and `reason` (RFC 9000 §10.2, §19.19). Local misuse of the API (writing after finish, for example)
 // is a LocalStreamError instead: it is a bug in the caller, never something a peer can provoke.
 
-/** RFC 9000 §20.1 transport error codes used by this folder. */
-export const TransportErrorCode = {
-  NO_ERROR: 0x00,
-  INTERNAL_ERROR: 0x01,
-  FLOW_CONTROL_ERROR: 0x03,
-  STREAM_LIMIT_ERROR: 0x04,
-  STREAM_STATE_ERROR: 0x05,
-  FINAL_SIZE_ERROR: 0x06,
-  FRAME_ENCODING_ERROR: 0x07,
-  CONNECTION_ID_LIMIT_ERROR: 0x09,
-  PROTOCOL_VIOLATION: 0x0a,
-} as const;
+import { QuicError, TransportErrorCode } from '../wire/errors.js';
 
-export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
+// RFC 9000 §20.1: one table of transport error codes for the whole library (src/quic/wire/errors.ts).
+export { TransportErrorCode } from '../wire/errors.js';
 
-const codeNames = new Map<number, string>(Object.entries(TransportErrorCode).map(([k, v]) => [v, k]));
-
-/** A connection error the peer caused: close the connection with `code` and `reason`. */
-export class StreamError extends Error {
-  override readonly name = 'StreamError';
-  constructor(
-    readonly code: TransportErrorCode,
-    readonly reason: string,
-  ) {
-    super(`${codeNames.get(code) ?? `0x${code.toString(16)}`}: ${reason}`);
+/**
+ * A connection error the peer caused: close the connection with `code` and `reason`. A QuicError (same
+ * message, "FINAL_SIZE_ERROR: <reason>"), named for where it comes from.
+ */
+export class StreamError extends QuicError {
+  constructor(code: TransportErrorCode, reason: string) {
+    super(code, reason);
+    this.name = 'StreamError';
   }
 }
 

@@ -1,16 +1,11 @@
 // Reads the X.509 fields that path validation needs and node:crypto's X509Certificate does not expose
 // (pathLenConstraint, the keyUsage bits, raw issuer/subject names, the SAN entries as bytes, critical
-// extensions), straight from the DER (RFC 5280 §4.1). A small strict reader: anything it cannot
-// follow is a CertificateParseError, never a crash and never a partial result.
+// extensions), straight from the DER (RFC 5280 §4.1) with the strict reader of der-reader.ts: anything it
+// cannot follow is a CertificateParseError, never a crash and never a partial result.
 
-/** The DER of a certificate could not be read. */
-export class CertificateParseError extends Error {
-  readonly code = 'ERR_CERTIFICATE_DER';
-  constructor(message: string) {
-    super(message);
-    this.name = 'CertificateParseError';
-  }
-}
+import { CertificateParseError, DerReader, type DerTlv } from './der-reader.js';
+
+export { CertificateParseError } from './der-reader.js';
 
 /** keyUsage bits, numbered as in RFC 5280 §4.2.1.3 (bit 0 is the most significant bit of the first byte). */
 export const KeyUsageBit = {
@@ -92,74 +87,6 @@ const TAG_VERSION = 0xa0;
 const TAG_EXTENSIONS = 0xa3;
 const TAG_SAN_DNS_NAME = 0x82; // GeneralName dNSName [2] IMPLICIT IA5String
 const TAG_SAN_IP_ADDRESS = 0x87; // GeneralName iPAddress [7] IMPLICIT OCTET STRING
-
-// A certificate is far below this; the bound keeps length arithmetic exact and rejects absurd lengths.
-const MAX_DER_LENGTH = 1 << 24;
-
-interface Tlv {
-  readonly tag: number;
-  readonly start: number; // first byte of the tag
-  readonly contentStart: number;
-  readonly end: number; // one past the last content byte
-}
-
-class DerReader {
-  constructor(
-    private readonly buf: Buffer,
-    private pos: number,
-    private readonly limit: number,
-  ) {}
-
-  get done(): boolean {
-    return this.pos >= this.limit;
-  }
-
-  peekTag(): number | undefined {
-    return this.pos < this.limit ? this.buf[this.pos] : undefined;
-  }
-
-  read(expectedTag?: number): Tlv {
-    const start = this.pos;
-    if (start + 2 > this.limit) throw new CertificateParseError('truncated DER element');
-    const tag = this.buf[start]!;
-    // X.690 §8.1.2.4: high tag numbers never occur in a certificate's structure.
-    if ((tag & 0x1f) === 0x1f) throw new CertificateParseError('unsupported high-tag-number DER element');
-    if (expectedTag !== undefined && tag !== expectedTag) {
-      throw new CertificateParseError(`expected DER tag 0x${hex2(expectedTag)}, found 0x${hex2(tag)}`);
-    }
-    let p = start + 1;
-    const first = this.buf[p++]!;
-    let length: number;
-    if (first < 0x80) {
-      length = first;
-    } else {
-      // X.690 §10.1: DER uses the definite form; 0x80 (indefinite) is not allowed.
-      const count = first & 0x7f;
-      if (count === 0 || count > 3) throw new CertificateParseError('unsupported DER length encoding');
-      if (p + count > this.limit) throw new CertificateParseError('truncated DER length');
-      length = 0;
-      for (let i = 0; i < count; i++) length = length * 256 + this.buf[p++]!;
-      if (length > MAX_DER_LENGTH) throw new CertificateParseError('DER length too large');
-    }
-    const end = p + length;
-    if (end > this.limit) throw new CertificateParseError('DER element runs past its container');
-    this.pos = end;
-    return { tag, start, contentStart: p, end };
-  }
-
-  /** A reader over the content of a constructed element. */
-  enter(tlv: Tlv): DerReader {
-    return new DerReader(this.buf, tlv.contentStart, tlv.end);
-  }
-
-  content(tlv: Tlv): Buffer {
-    return this.buf.subarray(tlv.contentStart, tlv.end);
-  }
-
-  whole(tlv: Tlv): Buffer {
-    return this.buf.subarray(tlv.start, tlv.end);
-  }
-}
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
@@ -252,7 +179,7 @@ export function parseCertificateFields(der: Uint8Array): CertificateFields {
   };
 }
 
-function readSmallInteger(r: DerReader, tlv: Tlv): number {
+function readSmallInteger(r: DerReader, tlv: DerTlv): number {
   const bytes = r.content(tlv);
   if (bytes.length === 0 || bytes.length > 4 || (bytes[0]! & 0x80) !== 0) {
     throw new CertificateParseError('integer out of range');
@@ -262,13 +189,13 @@ function readSmallInteger(r: DerReader, tlv: Tlv): number {
   return n;
 }
 
-function readBoolean(r: DerReader, tlv: Tlv): boolean {
+function readBoolean(r: DerReader, tlv: DerTlv): boolean {
   const bytes = r.content(tlv);
   if (bytes.length !== 1) throw new CertificateParseError('malformed BOOLEAN');
   return bytes[0] !== 0;
 }
 
-function readOid(r: DerReader, tlv: Tlv): string {
+function readOid(r: DerReader, tlv: DerTlv): string {
   const bytes = r.content(tlv);
   if (bytes.length === 0 || bytes.length > 64) throw new CertificateParseError('malformed OBJECT IDENTIFIER');
   const arcs: number[] = [];

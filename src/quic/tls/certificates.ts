@@ -4,19 +4,9 @@
 // (RFC 9525). Signatures are checked by node:crypto (OpenSSL); structure is read by certificate-fields.ts.
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
+import { Alert } from './alerts.js';
 import { CertificateParseError, KeyUsageBit, Oid, parseCertificateFields, type CertificateFields } from './certificate-fields.js';
 import { serverNameMatches } from './server-identity.js';
-
-/** TLS alerts (RFC 8446 §6.2) a certificate failure maps to. */
-export const CertificateAlert = {
-  bad_certificate: 42,
-  unsupported_certificate: 43,
-  certificate_expired: 45,
-  certificate_unknown: 46,
-  unknown_ca: 48,
-  decode_error: 50,
-  certificate_required: 116,
-} as const;
 
 export type CertificateErrorReason =
   | 'empty'
@@ -33,22 +23,22 @@ export type CertificateErrorReason =
   /** A certificate in the path has a critical extension this validator does not implement (RFC 5280 §4.2). */
   | 'unsupported_extension';
 
-// RFC 8446 §6.2 gives each alert's meaning; the choice below follows that text. OpenSSL's
-// ssl_x509err2alert differs for not_yet_valid (bad_certificate), bad_signature (decrypt_error), and
-// not_a_ca / chain_too_long (unknown_ca); peers treat all of these as fatal either way.
+// The TLS alert each failure maps to. RFC 8446 §6.2 gives each alert's meaning; the choice below follows
+// that text. OpenSSL's ssl_x509err2alert differs for not_yet_valid (bad_certificate), bad_signature
+// (decrypt_error), and not_a_ca / chain_too_long (unknown_ca); peers treat all of these as fatal either way.
 const ALERT_FOR_REASON: Record<CertificateErrorReason, number> = {
-  empty: CertificateAlert.decode_error, // §4.4.2.4: an empty server Certificate -> decode_error
-  malformed: CertificateAlert.bad_certificate, // "A certificate was corrupt"
-  expired: CertificateAlert.certificate_expired,
-  not_yet_valid: CertificateAlert.certificate_expired, // "has expired or is not currently valid"
-  unknown_ca: CertificateAlert.unknown_ca,
-  self_signed: CertificateAlert.unknown_ca, // no anchor vouches for it (OpenSSL: DEPTH_ZERO_SELF_SIGNED)
-  bad_signature: CertificateAlert.bad_certificate, // "contained signatures that did not verify correctly"
-  hostname_mismatch: CertificateAlert.bad_certificate,
-  not_a_ca: CertificateAlert.bad_certificate,
-  bad_key_usage: CertificateAlert.unsupported_certificate, // as OpenSSL's X509_V_ERR_INVALID_PURPOSE
-  chain_too_long: CertificateAlert.bad_certificate,
-  unsupported_extension: CertificateAlert.unsupported_certificate,
+  empty: Alert.decode_error, // §4.4.2.4: an empty server Certificate -> decode_error
+  malformed: Alert.bad_certificate, // "A certificate was corrupt"
+  expired: Alert.certificate_expired,
+  not_yet_valid: Alert.certificate_expired, // "has expired or is not currently valid"
+  unknown_ca: Alert.unknown_ca,
+  self_signed: Alert.unknown_ca, // no anchor vouches for it (OpenSSL: DEPTH_ZERO_SELF_SIGNED)
+  bad_signature: Alert.bad_certificate, // "contained signatures that did not verify correctly"
+  hostname_mismatch: Alert.bad_certificate,
+  not_a_ca: Alert.bad_certificate,
+  bad_key_usage: Alert.unsupported_certificate, // as OpenSSL's X509_V_ERR_INVALID_PURPOSE
+  chain_too_long: Alert.bad_certificate,
+  unsupported_extension: Alert.unsupported_certificate,
 };
 
 /** A certificate (chain) was rejected; `alert` is the TLS alert to send (RFC 8446 §6.2). */
@@ -285,7 +275,7 @@ export function verifyCertificateChain(chainDer: Uint8Array[], opts: VerifyChain
   if (chainDer.length === 0) {
     // RFC 8446 §4.4.2.4: an empty server Certificate is a decode_error; a client that sends none when one is
     // required gets certificate_required.
-    const alert = opts.purpose === 'client' ? CertificateAlert.certificate_required : CertificateAlert.decode_error;
+    const alert = opts.purpose === 'client' ? Alert.certificate_required : Alert.decode_error;
     throw new CertificateError('empty', `the ${opts.purpose} sent no certificate`, alert);
   }
   if (chainDer.length > CHAIN_LIMITS.maxPresentedCertificates) {
@@ -388,7 +378,7 @@ class PathBuilder {
           new CertificateError(
             'bad_signature',
             `'${cur.label}' is signed with algorithm ${cur.fields.signatureAlgorithm}, which is not accepted (SHA-256 or stronger RSA, ECDSA or EdDSA required)`,
-            CertificateAlert.unsupported_certificate,
+            Alert.unsupported_certificate,
           ),
           path.length + 1,
         );

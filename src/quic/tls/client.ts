@@ -44,13 +44,11 @@ import {
 } from './extensions.js';
 import type { RawHandshakeMessage } from './framer.js';
 import { createKeyShare, isSupportedGroup, type KeyShare } from './key-exchange.js';
-import { KeySchedule, finishedVerifyData, macEqual, resumptionPsk } from './key-schedule.js';
+import { KeySchedule, finishedVerifyData, resumptionPsk } from './key-schedule.js';
 import {
   decodeCertificate,
   decodeCertificateRequest,
-  decodeCertificateVerify,
   decodeEncryptedExtensions,
-  decodeFinished,
   decodeNewSessionTicket,
   decodeServerHello,
   encodeCertificate,
@@ -64,10 +62,8 @@ import { readSessionTicket, type ClientTicket } from './session-ticket.js';
 import {
   CERTIFICATE_SIGNATURE_SCHEMES,
   certificateVerifyContent,
-  isCertificateVerifyScheme,
   selectSignatureScheme,
   signWithScheme,
-  verifyWithScheme,
 } from './signatures.js';
 import type { EarlyDataStatus, EncryptionLevel, SessionTicket, TlsClientOptions } from './types.js';
 
@@ -81,7 +77,7 @@ type ClientState = 'start' | 'wait_sh' | 'wait_ee' | 'wait_cert_cr' | 'wait_cert
 
 export class TlsClient extends TlsEngine {
   private readonly opts: TlsClientOptions;
-  private state: ClientState = 'start';
+  protected state: ClientState = 'start';
   private readonly sniName: string | undefined;
   private legacySessionId: Buffer = Buffer.alloc(0);
   private keyShares: KeyShare[] = [];
@@ -96,7 +92,6 @@ export class TlsClient extends TlsEngine {
   private serverHandshakeSecret: Buffer | undefined;
   private resumptionMasterSecret: Buffer | undefined;
   private certificateRequest: { context: Buffer; schemes: number[] } | undefined;
-  private peerCertificates: Buffer[] = [];
   private negotiatedAlpn: string | undefined;
   private peerTransportParameters: Buffer | undefined;
   private ticketsReceived = 0;
@@ -216,11 +211,6 @@ export class TlsClient extends TlsEngine {
       default:
         throw alert('unexpected_message', `handshake message type ${msg.type} before the ClientHello was sent`);
     }
-  }
-
-  private expect(msg: RawHandshakeMessage, type: number, fn: () => void): void {
-    if (msg.type !== type) throw alert('unexpected_message', `expected handshake message ${type}, got ${msg.type} (${this.state})`);
-    fn();
   }
 
   private offeredSuite(id: number): CipherSuiteInfo {
@@ -395,27 +385,15 @@ export class TlsClient extends TlsEngine {
   }
 
   private onCertificateVerify(msg: RawHandshakeMessage): void {
-    const cv = decodeCertificateVerify(msg.body);
-    // §4.4.3: the scheme must be one we offered and usable for CertificateVerify (never rsa_pkcs1).
-    if (!isCertificateVerifyScheme(cv.scheme) || !CERTIFICATE_SIGNATURE_SCHEMES.includes(cv.scheme)) {
-      throw alert('illegal_parameter', `CertificateVerify uses scheme 0x${cv.scheme.toString(16)} that was not offered`);
-    }
-    const content = certificateVerifyContent('server', this.transcript.current());
-    if (!verifyWithScheme(this.peerCertificates[0]!, cv.scheme, content, cv.signature)) {
-      throw alert('decrypt_error', 'server CertificateVerify signature does not verify');
-    }
-    this.transcript.add(msg.raw);
+    // §4.4.3: our signature_algorithms offered CERTIFICATE_SIGNATURE_SCHEMES.
+    this.verifyPeerCertificateVerify(msg, 'server', CERTIFICATE_SIGNATURE_SCHEMES);
     this.state = 'wait_finished';
   }
 
   private onFinished(msg: RawHandshakeMessage): void {
     const suite = this.suite!;
     const schedule = this.schedule!;
-    const verifyData = decodeFinished(msg.body, hashLength(suite.hash));
-    // §4.4.4: verify_data = HMAC(finished_key(server_handshake_traffic_secret), Transcript-Hash(.. CV)).
-    const expected = finishedVerifyData(suite.hash, this.serverHandshakeSecret!, this.transcript.current());
-    if (!macEqual(expected, verifyData)) throw alert('decrypt_error', 'server Finished does not verify');
-    this.transcript.add(msg.raw);
+    this.verifyPeerFinished(msg, 'server', this.serverHandshakeSecret!);
     const th = this.transcript.current();
     const clientAppSecret = schedule.clientApplicationTrafficSecret(th);
     const serverAppSecret = schedule.serverApplicationTrafficSecret(th);

@@ -1,15 +1,18 @@
 // What the client and server handshake machines share: the event queue, per-level message
-// reassembly, the "nothing a peer sends escapes as an exception" boundary, key installation with key
-// logging, KeyUpdate (TLS mode) and the exporter.
+// reassembly, the "nothing a peer sends escapes as an exception" boundary, message-order checks, the
+// checks of the peer's CertificateVerify and Finished, key installation with key logging, KeyUpdate
+// (TLS mode) and the exporter.
 import { randomBytes, type KeyObject } from 'node:crypto';
+import { hashLength } from '../crypto/hkdf.js';
 import { Alert, TlsAlert, alert, quicErrorCodeForAlert } from './alerts.js';
 import { CIPHER_SUITES, DEFAULT_CIPHER_SUITES, type CipherSuiteInfo } from './cipher-suites.js';
 import { NamedGroup, type CipherSuiteName, type NamedGroupName } from './constants.js';
 import { DEFAULT_MAX_HANDSHAKE_MESSAGE_SIZE, HandshakeFramer, type RawHandshakeMessage } from './framer.js';
-import { exportKeyingMaterial, nextTrafficSecret, type KeySchedule } from './key-schedule.js';
+import { exportKeyingMaterial, finishedVerifyData, macEqual, nextTrafficSecret, type KeySchedule } from './key-schedule.js';
 import { SUPPORTED_GROUPS } from './key-exchange.js';
 import { keyLogLine, type KeyLogLabel, type KeyLogger } from './keylog.js';
-import { encodeKeyUpdate, decodeKeyUpdate } from './messages.js';
+import { decodeCertificateVerify, decodeFinished, decodeKeyUpdate, encodeKeyUpdate } from './messages.js';
+import { certificateVerifyContent, isCertificateVerifyScheme, verifyWithScheme } from './signatures.js';
 import { HandshakeType } from './constants.js';
 import { Transcript } from './transcript.js';
 import { loadCertificateChain, loadPrivateKey, createTrustStore, type TrustStore } from './certificates.js';
@@ -54,6 +57,10 @@ export abstract class TlsEngine {
   /** Current application traffic secrets, for KeyUpdate in 'tls' mode. */
   protected applicationReadSecret: Buffer | undefined;
   protected applicationWriteSecret: Buffer | undefined;
+  /** The peer's certificate_list (leaf first), once received and verified (or restored from a ticket). */
+  protected peerCertificates: Buffer[] = [];
+  /** The handshake state machine's current state, named in unexpected_message alerts. */
+  protected abstract state: string;
 
   private readonly events: TlsEvent[] = [];
   private readonly framers: Record<EncryptionLevel, HandshakeFramer>;
@@ -156,6 +163,42 @@ export abstract class TlsEngine {
   }
 
   protected abstract handleMessage(level: EncryptionLevel, msg: RawHandshakeMessage): void;
+
+  /** RFC 8446 §4 (the message order of §2): each state admits one message type; any other is unexpected_message. */
+  protected expect(msg: RawHandshakeMessage, type: number, fn: () => void): void {
+    if (msg.type !== type) throw alert('unexpected_message', `expected handshake message ${type}, got ${msg.type} (${this.state})`);
+    fn();
+  }
+
+  /**
+   * RFC 8446 §4.4.3: the peer's CertificateVerify must use a scheme we offered that is allowed for
+   * CertificateVerify (never rsa_pkcs1), and its signature over the transcript so far must verify with
+   * the key of the peer's leaf certificate. Adds the message to the transcript.
+   */
+  protected verifyPeerCertificateVerify(msg: RawHandshakeMessage, peer: 'server' | 'client', offeredSchemes: readonly number[]): void {
+    const cv = decodeCertificateVerify(msg.body);
+    if (!isCertificateVerifyScheme(cv.scheme) || !offeredSchemes.includes(cv.scheme)) {
+      throw alert('illegal_parameter', `${peer} CertificateVerify uses scheme 0x${cv.scheme.toString(16)} that was not offered`);
+    }
+    const content = certificateVerifyContent(peer, this.transcript.current());
+    if (!verifyWithScheme(this.peerCertificates[0]!, cv.scheme, content, cv.signature)) {
+      throw alert('decrypt_error', `${peer} CertificateVerify signature does not verify`);
+    }
+    this.transcript.add(msg.raw);
+  }
+
+  /**
+   * RFC 8446 §4.4.4: the peer's Finished carries HMAC(finished_key(its handshake traffic secret),
+   * Transcript-Hash(up to its CertificateVerify)); anything else is decrypt_error. Adds the message to
+   * the transcript.
+   */
+  protected verifyPeerFinished(msg: RawHandshakeMessage, peer: 'server' | 'client', peerHandshakeSecret: Buffer): void {
+    const hash = this.suite!.hash;
+    const verifyData = decodeFinished(msg.body, hashLength(hash));
+    const expected = finishedVerifyData(hash, peerHandshakeSecret, this.transcript.current());
+    if (!macEqual(expected, verifyData)) throw alert('decrypt_error', `${peer} Finished does not verify`);
+    this.transcript.add(msg.raw);
+  }
 
   /**
    * Runs `fn`, turning any exception into the engine's fatal error. A TlsConfigError (local misuse,

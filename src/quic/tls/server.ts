@@ -4,7 +4,7 @@
 //   ... sends ServerHello, EncryptedExtensions, [CertificateRequest, Certificate, CertificateVerify,] Finished
 //   --> WAIT_CLIENT_CERT (mutual TLS) --> WAIT_CLIENT_CV --> WAIT_FINISHED | WAIT_FINISHED
 //   WAIT_FINISHED --Finished--> CONNECTED (sends NewSessionTickets when a keyring is configured)
-import { digest, hashLength } from '../crypto/hkdf.js';
+import { digest } from '../crypto/hkdf.js';
 import { QUIC_PROTOCOL_VIOLATION, alert } from './alerts.js';
 import { cipherSuiteById, type CipherSuiteInfo } from './cipher-suites.js';
 import { verifyCertificateChain } from './certificates.js';
@@ -43,9 +43,7 @@ import { createKeyShare } from './key-exchange.js';
 import { KeySchedule, finishedVerifyData, macEqual, resumptionPsk } from './key-schedule.js';
 import {
   decodeCertificate,
-  decodeCertificateVerify,
   decodeClientHello,
-  decodeFinished,
   encodeCertificate,
   encodeCertificateRequest,
   encodeCertificateVerify,
@@ -60,10 +58,8 @@ import { decodeTicketState, encodeTicketState, type TicketState } from './sessio
 import {
   CERTIFICATE_SIGNATURE_SCHEMES,
   certificateVerifyContent,
-  isCertificateVerifyScheme,
   selectSignatureScheme,
   signWithScheme,
-  verifyWithScheme,
 } from './signatures.js';
 import type { EarlyDataStatus, EncryptionLevel, TlsServerOptions } from './types.js';
 
@@ -92,7 +88,7 @@ interface SelectedPsk {
 
 export class TlsServer extends TlsEngine {
   private readonly opts: TlsServerOptions;
-  private state: ServerState = 'wait_ch';
+  protected state: ServerState = 'wait_ch';
   private retry: { suite: CipherSuiteInfo; group: number; cookie: Buffer; sessionId: Buffer } | undefined;
   private serverName: string | undefined;
   private negotiatedAlpn: string | undefined;
@@ -101,7 +97,6 @@ export class TlsServer extends TlsEngine {
   private clientHandshakeSecret: Buffer | undefined;
   private clientApplicationSecret: Buffer | undefined;
   private requestedSchemes: readonly number[] = [];
-  private peerCertificates: Buffer[] = [];
   private ticketNonce = 0;
 
   constructor(opts: TlsServerOptions) {
@@ -138,11 +133,6 @@ export class TlsServer extends TlsEngine {
         if (this.isKeyUpdate(msg)) return this.handleKeyUpdate(msg);
         throw alert('unexpected_message', `unexpected post-handshake message type ${msg.type}`);
     }
-  }
-
-  private expect(msg: RawHandshakeMessage, type: number, fn: () => void): void {
-    if (msg.type !== type) throw alert('unexpected_message', `expected handshake message ${type}, got ${msg.type} (${this.state})`);
-    fn();
   }
 
   private onClientHello(msg: RawHandshakeMessage): void {
@@ -404,24 +394,13 @@ export class TlsServer extends TlsEngine {
   }
 
   private onClientCertificateVerify(msg: RawHandshakeMessage): void {
-    const cv = decodeCertificateVerify(msg.body);
-    if (!isCertificateVerifyScheme(cv.scheme) || !this.requestedSchemes.includes(cv.scheme)) {
-      throw alert('illegal_parameter', `client CertificateVerify uses scheme 0x${cv.scheme.toString(16)} that was not offered`);
-    }
-    const content = certificateVerifyContent('client', this.transcript.current());
-    if (!verifyWithScheme(this.peerCertificates[0]!, cv.scheme, content, cv.signature)) {
-      throw alert('decrypt_error', 'client CertificateVerify signature does not verify');
-    }
-    this.transcript.add(msg.raw);
+    this.verifyPeerCertificateVerify(msg, 'client', this.requestedSchemes);
     this.state = 'wait_finished';
   }
 
   private onClientFinished(msg: RawHandshakeMessage): void {
     const suite = this.suite!;
-    const verifyData = decodeFinished(msg.body, hashLength(suite.hash));
-    const expected = finishedVerifyData(suite.hash, this.clientHandshakeSecret!, this.transcript.current());
-    if (!macEqual(expected, verifyData)) throw alert('decrypt_error', 'client Finished does not verify');
-    this.transcript.add(msg.raw);
+    this.verifyPeerFinished(msg, 'client', this.clientHandshakeSecret!);
     this.setReadLevel('application');
     this.applicationReadSecret = this.clientApplicationSecret;
     this.installKey('application', 'read', this.clientApplicationSecret!, 'CLIENT_TRAFFIC_SECRET_0');

@@ -24,6 +24,8 @@ export const TransportErrorCode = {
 } as const;
 
 export type TransportErrorName = keyof typeof TransportErrorCode;
+/** One of the RFC 9000 §20.1 code points above. */
+export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
 
 /** RFC 9000 §20.1: CRYPTO_ERROR is the range 0x0100-0x01ff; the low byte is the TLS alert. */
 export const CRYPTO_ERROR_BASE = 0x0100;

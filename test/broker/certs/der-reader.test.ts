@@ -39,3 +39,10 @@ test('rejects truncated, indefinite, oversized and multi-octet-tag input', () =>
   assert.throws(() => readTlv(hex('1f0100'), 0), malformed(/multi-octet DER tag/));
   assert.throws(() => readChildren(hex('0201050201')), malformed(/claims 1 octets, only 0 remain|truncated/));
 });
+
+test('errors of the shared reader are reported as CERT_MALFORMED_DER with the cause attached', () => {
+  assert.throws(
+    () => readTlv(hex('3080'), 0),
+    (e: unknown) => e instanceof CertificateGenerationError && e.code === 'CERT_MALFORMED_DER' && e.cause instanceof Error && e.cause.message === e.message,
+  );
+});

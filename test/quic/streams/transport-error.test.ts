@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalStreamError, StreamError, TransportErrorCode } from '../../../src/quic/streams/transport-error.js';
+import { QuicError, TransportErrorCode as WireTransportErrorCode } from '../../../src/quic/wire/errors.js';
 
 // RFC 9000 §20.1 code points.
 test('transport error codes match RFC 9000 §20.1', () => {
@@ -31,4 +32,12 @@ test('LocalStreamError carries a string code', () => {
   const e = new LocalStreamError('ERR_STREAM_UNKNOWN', 'no open stream 4');
   assert.equal(e.code, 'ERR_STREAM_UNKNOWN');
   assert.equal(e.message, 'no open stream 4');
+});
+
+test('StreamError is the wire QuicError for a transport close, over the one RFC 9000 §20.1 table', () => {
+  assert.equal(TransportErrorCode, WireTransportErrorCode);
+  const e = new StreamError(TransportErrorCode.STREAM_STATE_ERROR, 'data on a send-only stream');
+  assert.ok(e instanceof QuicError);
+  assert.equal(e.isApplication, false);
+  assert.equal(e.frameType, undefined);
 });
