@@ -39,6 +39,8 @@ export interface BrokerOptions {
 
 /** How often in-flight retries, QoS 2 await_rel_timeout and retained expiry are checked. */
 const HOUSEKEEPING_INTERVAL_MS = 1000;
+/** A full retained store is reported at most this often. */
+const RETAINED_FULL_WARN_INTERVAL_MS = 60_000;
 /** stop() waits at most this long for closed connections to flush their last packets. */
 const STOP_FLUSH_TIMEOUT_MS = 2000;
 
@@ -62,6 +64,7 @@ export class Broker {
   private sysTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private connected = 0;
+  private retainedFullWarnedAt = -Infinity;
 
   constructor(private readonly opts: BrokerOptions) {
     this.config = opts.config;
@@ -71,7 +74,7 @@ export class Broker {
       isOnline: (clientId) => this.sessions.get(clientId)?.online === true,
       ...(opts.random ? { random: opts.random } : {}),
     });
-    this.retained = new RetainedStore(this.config.mqtt.max_retained_messages);
+    this.retained = new RetainedStore(this.config.mqtt.max_retained_messages, this.config.mqtt.max_retained_bytes);
     this.sessions = new SessionRegistry({
       mqtt: this.config.mqtt,
       router: this.router,
@@ -183,8 +186,18 @@ export class Broker {
   /** Stores (when retained) and routes a message to every matching session; returns how many. */
   private publish(message: Message): number {
     if (message.retain && this.config.mqtt.retain_available) {
-      const result = this.retained.set(message);
-      if (result === 'full') this.logger.warn({ topic: message.topic }, 'max_retained_messages reached; not retained');
+      const now = Date.now();
+      const result = this.retained.set(message, now);
+      if (result === 'full') {
+        // One warning per interval, not one per PUBLISH: a client retaining in a loop must not flood the log.
+        if (now - this.retainedFullWarnedAt >= RETAINED_FULL_WARN_INTERVAL_MS) {
+          this.retainedFullWarnedAt = now;
+          this.logger.warn(
+            { topic: message.topic, count: this.retained.count, bytes: this.retained.bytes, max_retained_messages: this.config.mqtt.max_retained_messages, max_retained_bytes: this.config.mqtt.max_retained_bytes },
+            'retained store full (max_retained_messages / max_retained_bytes); new retained messages are routed but not stored',
+          );
+        }
+      }
       this.brokerMetrics.retained.set(this.retained.count);
     }
     const targets = this.router.match(message.topic, message.publisher);

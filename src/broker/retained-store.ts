@@ -8,29 +8,52 @@ export type RetainResult = 'stored' | 'replaced' | 'deleted' | 'full';
 export class RetainedStore {
   private readonly messages = new Map<string, Message>();
   private userCount = 0;
+  private userBytes = 0;
 
-  /** @param maxMessages retained messages kept at most, $SYS excluded (0 = unlimited). */
-  constructor(private readonly maxMessages: number) {}
+  /**
+   * @param maxMessages retained messages kept at most, $SYS excluded (0 = unlimited).
+   * @param maxBytes total payload bytes kept at most, $SYS excluded (0 = unlimited): the count alone
+   *   does not bound memory when each payload may be as large as max_packet_size.
+   */
+  constructor(
+    private readonly maxMessages: number,
+    private readonly maxBytes = 0,
+  ) {}
 
   /** Retained messages on client topics ($SYS topics, kept by the broker itself, not counted). */
   get count(): number {
     return this.userCount;
   }
 
-  set(message: Message): RetainResult {
+  /** Payload bytes of the retained messages on client topics. */
+  get bytes(): number {
+    return this.userBytes;
+  }
+
+  /**
+   * Stores, replaces or deletes the retained message of a topic. With `now`, a message already expired
+   * (Message Expiry Interval 0, MQTT 5.0 §3.3.2.3.3) replaces the stored one and is itself not kept.
+   */
+  set(message: Message, now?: number): RetainResult {
     const sys = message.topic.startsWith('$SYS/');
-    const existing = this.messages.has(message.topic);
+    const existing = this.messages.get(message.topic);
     // MQTT 5.0 §3.3.1.3 [MQTT-3.3.1-6]: a zero-byte retained payload removes the retained message.
-    if (message.payload.length === 0) {
-      if (existing) {
-        this.messages.delete(message.topic);
-        if (!sys) this.userCount--;
-      }
+    if (message.payload.length === 0 || (now !== undefined && isExpired(message, now))) {
+      this.delete(message.topic);
       return 'deleted';
     }
-    if (!existing && !sys && this.maxMessages > 0 && this.userCount >= this.maxMessages) return 'full';
+    if (!sys) {
+      if (!existing && this.maxMessages > 0 && this.userCount >= this.maxMessages) return 'full';
+      const bytes = this.userBytes - (existing?.payload.length ?? 0) + message.payload.length;
+      if (this.maxBytes > 0 && bytes > this.maxBytes) {
+        // The publisher replaced the value: the old one is stale, so it is not served either.
+        this.delete(message.topic);
+        return 'full';
+      }
+      this.userBytes = bytes;
+      if (!existing) this.userCount++;
+    }
     this.messages.set(message.topic, { ...message, payload: ownedCopy(message.payload), retain: true });
-    if (!existing && !sys) this.userCount++;
     return existing ? 'replaced' : 'stored';
   }
 
@@ -71,7 +94,13 @@ export class RetainedStore {
   }
 
   private delete(topic: string): void {
-    if (this.messages.delete(topic) && !topic.startsWith('$SYS/')) this.userCount--;
+    const m = this.messages.get(topic);
+    if (!m) return;
+    this.messages.delete(topic);
+    if (!topic.startsWith('$SYS/')) {
+      this.userCount--;
+      this.userBytes -= m.payload.length;
+    }
   }
 }
 

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { PacketFramer } from '../../mqtt/framer.js';
 import { PacketDecoder, encodePacket, type Packet, type ProtocolVersion } from '../../mqtt/codec.js';
 import { readConnectProtocol, supportedVersion } from '../../mqtt/protocol-version.js';
-import { connectStringsAreWellFormed, publishTopicIsWellFormed, subscriptionFiltersAreWellFormed } from '../../mqtt/utf8.js';
+import { connectStringsAreWellFormed, propertyStringsAreWellFormed, publishTopicIsWellFormed, subscriptionFiltersAreWellFormed } from '../../mqtt/utf8.js';
 import { findRepeatedProperty } from '../../mqtt/properties.js';
 import { ReasonCode, ConnackReturnCode, MqttProtocolError, connackCodeForV4 } from '../../mqtt/reason-codes.js';
 import type { BrokerContext } from '../context.js';
@@ -72,6 +72,8 @@ export class Channel implements SessionOutlet {
   /** Topic Alias Maximum the broker announced. */
   topicAliasMaximum = 0;
   readonly inboundAliases = new Map<number, string>();
+  /** UTF-8 bytes of the topics in inboundAliases, bounded by mqtt.max_topic_alias_bytes. */
+  inboundAliasBytes = 0;
 
   private readonly framer: PacketFramer;
   readonly decoder = new PacketDecoder();
@@ -233,6 +235,7 @@ export class Channel implements SessionOutlet {
 
   /** MQTT 5.0 §1.5.4 [MQTT-1.5.4-1]: checked on the raw bytes, which the decoder does not do. */
   private stringsAreWellFormed(type: number, frame: Buffer): boolean {
+    if (this.isV5 && !propertyStringsAreWellFormed(frame)) return false;
     switch (type) {
       case 1:
         return connectStringsAreWellFormed(frame, this.isV5);
@@ -367,11 +370,24 @@ export class Channel implements SessionOutlet {
     }
     if (version === 5 && bytes.length > this.clientMaxPacketSize) {
       // MQTT 5.0 §3.1.2.11.4 [MQTT-3.1.2-24]: the server MUST NOT send a packet larger than the
-      // client's Maximum Packet Size, whatever its type (PUBLISH is handled by OutboundPublisher).
+      // client's Maximum Packet Size, whatever its type. Only an Application Message may be discarded
+      // "as if sent" ([MQTT-3.1.2-25], OutboundPublisher); a SUBACK, UNSUBACK or acknowledgement the
+      // client waits for cannot, or the client waits forever. The spec's reason for that case is 0x95
+      // Packet too large (§3.14.2.1), so the connection is closed with it: the DISCONNECT goes out in
+      // its minimal form (no Reason String, stripped above) when that fits, else the connection just
+      // closes. A DISCONNECT that does not fit is therefore never retried.
       this.ctx.logger.warn(
         { clientId: this.clientId, cmd: packet.cmd, size: bytes.length, max: this.clientMaxPacketSize },
         "packet exceeds the client's Maximum Packet Size; not sent",
       );
+      if (packet.cmd !== 'publish' && packet.cmd !== 'disconnect') {
+        // No DISCONNECT in place of a CONNACK: the client has not seen the connection accepted (§3.14).
+        this.close({
+          reason: `${packet.cmd} of ${bytes.length} bytes exceeds the client's Maximum Packet Size (${this.clientMaxPacketSize})`,
+          ...(packet.cmd === 'connack' ? {} : { disconnectCode: ReasonCode.PacketTooLarge }),
+          publishWill: packet.cmd !== 'connack',
+        });
+      }
       return false;
     }
     return this.writeBytes(bytes);

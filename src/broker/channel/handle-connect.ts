@@ -9,6 +9,8 @@ import { pickForwardedProperties } from '../message.js';
 import { SYS_TOPIC_ROOT } from '../sys-topics.js';
 import type { Channel } from './channel.js';
 
+/** MQTT 3.1 §3.1: a 3.1 client identifier is 1 to 23 characters. */
+const MQTT31_MAX_CLIENT_ID_CHARS = 23;
 /** MQTT 5.0 §3.1.2.11.2: 0xFFFFFFFF means the session does not expire. */
 const SESSION_NEVER_EXPIRES = 0xffffffff;
 /** MQTT 5.0 §3.2.2.3.5-6: Receive Maximum and Topic Alias Maximum are two-byte integers. */
@@ -48,6 +50,13 @@ export async function handleConnect(ch: Channel, packet: IConnectPacket): Promis
     }
     clientId = `quicmq-${randomUUID()}`;
     assigned = clientId;
+  }
+  // MQTT 3.1 §3.1 (CONNECT payload): "between 1 and 23 characters", else return code 2 Identifier
+  // rejected (mosquitto's conformance tests expect exactly that for 3.1). 3.1.1 lifted the limit (a
+  // server MAY allow more, §3.1.3.1) and EMQX applies only max_clientid_len to every version:
+  // strict_mqtt31_client_id=false does the same. Strict is the default because it is what 3.1 says.
+  if (ch.version === 3 && mqtt.strict_mqtt31_client_id && [...clientId].length > MQTT31_MAX_CLIENT_ID_CHARS) {
+    return ch.refuseConnect(ReasonCode.ClientIdentifierNotValid, `MQTT 3.1 client identifier longer than ${MQTT31_MAX_CLIENT_ID_CHARS} characters`);
   }
   if (assigned === undefined && Buffer.byteLength(clientId, 'utf8') > mqtt.max_clientid_len) {
     return ch.refuseConnect(ReasonCode.ClientIdentifierNotValid, `client identifier longer than ${mqtt.max_clientid_len} bytes`);
@@ -157,9 +166,11 @@ export async function handleConnect(ch: Channel, packet: IConnectPacket): Promis
   } else {
     connack.returnCode = 0;
   }
-  ch.send(connack);
-  ch.startKeepalive(keepalive);
   ctx.onChannelConnected(ch);
+  ch.send(connack);
+  // A CONNACK larger than the client's Maximum Packet Size closes the connection (Channel.writePacket).
+  if (!ch.connected) return;
+  ch.startKeepalive(keepalive);
   ctx.logger.info(
     { clientId, username: packet.username, listener: ch.info.listener, remote: ch.info.remoteAddress, protocolVersion: ch.version, cleanStart, sessionPresent: present, keepalive },
     'client connected',

@@ -24,8 +24,18 @@ export function handlePublish(ch: Channel, packet: IPublishPacket): void {
     // MQTT 5.0 §3.3.2.3.4 [MQTT-3.3.2-9,10]: 0 or above the announced maximum is Topic Alias invalid.
     const alias = props.topicAlias;
     if (alias === 0 || alias > ch.topicAliasMaximum) return ch.protocolViolation(ReasonCode.TopicAliasInvalid, `topic alias ${alias} out of range`);
-    if (topic.length > 0) ch.inboundAliases.set(alias, topic);
-    else {
+    if (topic.length > 0) {
+      // Every alias pins its topic for the life of the connection: bound the total, not only the count
+      // the Topic Alias Maximum allows (65535 aliases of 64 KiB topics would be 4 GiB). Quota exceeded is
+      // the 5.0 reason for "an implementation-imposed limit was reached" (MQTT 5.0 §3.14.2.1).
+      const previous = ch.inboundAliases.get(alias);
+      const bytes = ch.inboundAliasBytes - (previous === undefined ? 0 : Buffer.byteLength(previous)) + Buffer.byteLength(topic);
+      if (bytes > mqtt.max_topic_alias_bytes) {
+        return ch.protocolViolation(ReasonCode.QuotaExceeded, `topic aliases would hold ${bytes} bytes, above max_topic_alias_bytes (${mqtt.max_topic_alias_bytes})`);
+      }
+      ch.inboundAliases.set(alias, topic);
+      ch.inboundAliasBytes = bytes;
+    } else {
       const known = ch.inboundAliases.get(alias);
       // MQTT 5.0 §3.3.4: an alias never set on this connection is a Protocol Error.
       if (known === undefined) return ch.protocolViolation(ReasonCode.ProtocolError, `topic alias ${alias} not set`);

@@ -46,7 +46,18 @@ export function handleSubscribe(ch: Channel, packet: ISubscribePacket): void {
     ) {
       code = ReasonCode.NotAuthorized;
     }
+    const existed = session.subscriptions.has(full);
+    // Subscriptions live as long as the session: a bound per session keeps one client from filling the
+    // router. Replacing an existing subscription adds nothing (MQTT 5.0 §3.8.4), so it is always allowed.
+    if (code === undefined && !existed && mqtt.max_subscriptions > 0 && session.subscriptions.size >= mqtt.max_subscriptions) {
+      code = ReasonCode.QuotaExceeded;
+    }
     if (code !== undefined) {
+      // MQTT 3.1 §3.9 has no failure return code (0x80 came with 3.1.1 §3.9.3): a 3.1 client would read
+      // 0x80 as a granted QoS, so the only truthful refusal is to close the connection.
+      if (ch.version === 3) {
+        return ch.close({ reason: `subscription to ${JSON.stringify(full)} refused (reason 0x${code.toString(16)}); MQTT 3.1 has no SUBACK failure code`, publishWill: true });
+      }
       granted.push(ch.isV5 ? code : SUBACK_FAILURE_V4);
       continue;
     }
@@ -59,7 +70,6 @@ export function handleSubscribe(ch: Channel, packet: ISubscribePacket): void {
       retainHandling: ch.isV5 ? ((sub.rh ?? 0) as 0 | 1 | 2) : 0,
       ...(subId !== undefined ? { subscriptionId: subId } : {}),
     };
-    const existed = session.subscriptions.has(full);
     session.subscriptions.set(full, { filter, ...(group !== undefined ? { group } : {}), options });
     ctx.router.subscribe(ch.clientId, filter, options, group);
     granted.push(qos);

@@ -78,19 +78,27 @@ export class OutboundPublisher {
       const next = session.queue.peek();
       if (!next || !this.canSendNow(next.qos)) return;
       session.dequeue();
-      this.transmit(next);
+      this.transmit(next, undefined, true);
     }
   }
 
   /**
-   * Sends one delivery as PUBLISH. Expired messages are dropped (MQTT 5.0 §3.3.2.3.3), a packet larger
-   * than the client's Maximum Packet Size is discarded as if sent (MQTT 5.0 §3.1.2.25).
+   * Sends one delivery as PUBLISH. A message whose expiry passed while it waited in the queue is dropped
+   * (MQTT 5.0 §3.3.2.3.3); a packet larger than the client's Maximum Packet Size is discarded as if sent
+   * (MQTT 5.0 §3.1.2.11.4 [MQTT-3.1.2-25]).
+   *
+   * Message Expiry Interval 0: §3.3.2.3.3 deletes a copy only when the interval "has passed and the
+   * Server has not managed to start onward delivery". A delivery offered straight from the PUBLISH
+   * (not from the queue) is onward delivery started, so a lifetime of 0 reaches every subscriber that
+   * can take it now and no queued or retained copy (retained-store.ts). EMQX's check (time elapsed >
+   * interval) comes out the same in practice; mosquitto reads 0 as "no expiry set", which would keep a
+   * message whose publisher gave it no lifetime at all.
    */
-  private transmit(delivery: Delivery, resend?: { packetId: number }): void {
+  private transmit(delivery: Delivery, resend?: { packetId: number }, fromQueue = false): void {
     const session = this.ch.session!;
     const now = this.ch.ctx.now();
     const { message } = delivery;
-    if (!resend && isExpired(message, now)) {
+    if (fromQueue && isExpired(message, now)) {
       this.ch.ctx.metrics.countDropped('expired');
       return;
     }
@@ -132,7 +140,8 @@ export class OutboundPublisher {
       const remaining = remainingExpirySeconds(message, now);
       // MQTT 5.0 §3.3.2.3.3: forward the expiry minus the time the message waited (at least 1 s left
       // for a message re-sent after its expiry passed while in flight).
-      if (remaining !== undefined) props.messageExpiryInterval = Math.max(1, remaining);
+      // A first send forwards what is left, 0 included (a Message Expiry Interval 0 stays 0).
+      if (remaining !== undefined) props.messageExpiryInterval = Math.max(resend ? 1 : 0, remaining);
       if (delivery.subscriptionIds.length > 0) {
         props.subscriptionIdentifier = delivery.subscriptionIds.length === 1 ? delivery.subscriptionIds[0]! : delivery.subscriptionIds;
       }

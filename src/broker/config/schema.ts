@@ -133,7 +133,15 @@ export const configSchema: SchemaNode = {
       max_clientid_len: int(65535, 23, 65535, 'Longest client identifier accepted (MQTT 3.1.1 §3.1.3.1 requires at least 23).'),
       max_topic_levels: int(128, 0, 65535, 'Most topic levels in a topic name or filter; 0 = unlimited.'),
       max_qos_allowed: { type: 'integer', enum: [0, 1, 2], default: 2, description: 'Maximum QoS (MQTT 5.0 §3.2.2.3.4); higher QoS requests are downgraded.' },
-      max_topic_alias: int(65535, 0, 65535, 'Topic Alias Maximum announced to 5.0 clients (MQTT 5.0 §3.2.2.3.8); 0 = no aliases.'),
+      // Each alias pins a topic of up to 64 KiB per connection, so the default is small (EMQX announces
+      // 65535, mosquitto 10): aliases save bytes on a handful of hot topics, not on thousands.
+      max_topic_alias: int(64, 0, 65535, 'Topic Alias Maximum announced to 5.0 clients (MQTT 5.0 §3.2.2.3.8); 0 = no aliases. Kept small by default: every alias holds a topic in memory for the life of the connection.'),
+      max_topic_alias_bytes: {
+        ...size('256KB', 'Total bytes of the topics one connection may hold as inbound Topic Aliases; a client that goes beyond it is disconnected with 0x97 Quota exceeded (MQTT 5.0 §3.3.2.3.4).'),
+        minimum: 1,
+        maximum: 2 ** 32,
+      },
+      max_subscriptions: int(10000, 0, 2 ** 31 - 1, 'Subscriptions one session may hold; 0 = unlimited. Filters beyond it are refused in SUBACK (0x97 Quota exceeded in 5.0, 0x80 in 3.1.1; a 3.1 client is disconnected).'),
       retain_available: bool(true, 'Support retained messages (MQTT 5.0 §3.2.2.3.5).'),
       wildcard_subscription: bool(true, 'Allow `+`/`#` in subscriptions (MQTT 5.0 §3.2.2.3.11).'),
       shared_subscription: bool(true, 'Allow `$share/<group>/<filter>` subscriptions (MQTT 5.0 §4.8.2).'),
@@ -156,6 +164,10 @@ export const configSchema: SchemaNode = {
       await_rel_timeout: duration('300s', 'A QoS 2 message whose PUBREL has not arrived after this long is discarded.'),
       retry_interval: duration('30s', 'Resend unacknowledged QoS 1/2 messages to 3.1.1 clients after this long; 0 = only on reconnect (MQTT 5.0 §4.4 forbids in-session resends for 5.0).'),
       max_retained_messages: int(0, 0, 2 ** 31 - 1, 'Retained messages kept, at most; 0 = unlimited.'),
+      max_retained_bytes: {
+        ...size('256MB', 'Total payload bytes of retained messages kept; 0 = unlimited. Beyond it new retained messages are routed but not stored (a warning is logged at most once a minute).'),
+      },
+      strict_mqtt31_client_id: bool(true, 'MQTT 3.1 clients must use a client identifier of 1-23 characters (MQTT 3.1 §3.1, CONNACK return code 2 otherwise); false applies only max_clientid_len to them, as to 3.1.1 and 5.0 clients.'),
     }),
     authentication: object('Who may connect.', {
       allow_anonymous: bool(true, 'Accept clients that send no username. Without a password file: true accepts every client, false refuses every client.'),

@@ -59,6 +59,10 @@ export interface MqttConfig {
   max_qos_allowed: 0 | 1 | 2;
   /** Topic Alias Maximum the broker announces to 5.0 clients (0 = none). */
   max_topic_alias: number;
+  /** Total bytes of inbound Topic Alias topics one connection may hold. */
+  max_topic_alias_bytes: number;
+  /** Subscriptions per session (0 = unlimited). */
+  max_subscriptions: number;
   retain_available: boolean;
   wildcard_subscription: boolean;
   shared_subscription: boolean;
@@ -86,6 +90,10 @@ export interface MqttConfig {
   retry_interval: number;
   /** Retained messages kept, at most (0 = unlimited). */
   max_retained_messages: number;
+  /** Total payload bytes of retained messages (0 = unlimited). */
+  max_retained_bytes: number;
+  /** Enforce MQTT 3.1's 1-23 character client identifier. */
+  strict_mqtt31_client_id: boolean;
 }
 
 export interface AuthenticationConfig {

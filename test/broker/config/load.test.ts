@@ -134,7 +134,7 @@ test('precedence: defaults < file < env < flags', (t) => {
   assert.equal(c.mqtt.max_inflight, 10, 'file over default');
   assert.equal(c.mqtt.max_mqueue_len, 20, 'env over file');
   assert.equal(c.mqtt.max_awaiting_rel, 30, 'flag over env');
-  assert.equal(c.mqtt.max_topic_alias, 65535, 'default when nobody sets it');
+  assert.equal(c.mqtt.max_topic_alias, 64, 'default when nobody sets it');
 });
 
 test('validation errors name the key path, value and expectation', () => {
@@ -288,7 +288,9 @@ test('schema and the BrokerConfig type agree: the full default config, written a
       max_clientid_len: 65535,
       max_topic_levels: 128,
       max_qos_allowed: 2,
-      max_topic_alias: 65535,
+      max_topic_alias: 64,
+      max_topic_alias_bytes: 262144,
+      max_subscriptions: 10000,
       retain_available: true,
       wildcard_subscription: true,
       shared_subscription: true,
@@ -305,6 +307,8 @@ test('schema and the BrokerConfig type agree: the full default config, written a
       await_rel_timeout: 300000,
       retry_interval: 30000,
       max_retained_messages: 0,
+      max_retained_bytes: 268435456,
+      strict_mqtt31_client_id: true,
     },
     authentication: { allow_anonymous: true, password_file: null },
     authorization: { acl_file: null, no_match: 'allow' },
