@@ -56,6 +56,7 @@ import { writeAck, writeConnectionIdFrames, writeCrypto, writeDatagrams, writePa
 import { TlsHandshake, type HandshakeSink } from './handshake.js';
 import {
   localTransportParameters,
+  MIN_DATAGRAM_SIZE,
   resolveOptions,
   type LocalTransportSettings,
   type QuicClientOptions,
@@ -65,6 +66,9 @@ import {
 import { DatagramBuilder, type LongHeaderSpec, type PacketInProgress, type ShortHeaderSpec } from './packet-builder.js';
 import { PacketSpace } from './packet-space.js';
 import { openShortHeaderPacket, UndecryptablePackets } from './packet-receiver.js';
+import { WriteCoalescer } from './write-coalescer.js';
+import { MtuDiscovery } from './mtu-discovery.js';
+import { EventQueue } from './event-queue.js';
 import { hostOf, NetworkPath, PATH_CHALLENGE_LENGTH, PathManager, samePath } from './paths.js';
 import { validatePeerTransportParameters, type ConnectionIdsSeen } from './peer-parameters.js';
 import { onFramesAcked, onFramesLost, type SentFrameOwners, type SentPacketInfo } from './sent-frames.js';
@@ -80,6 +84,13 @@ const IDLE_TIMEOUT_MIN_PTOS = 3;
 const MAX_SHORT_HEADER_SIZE = 1 + MAX_CONNECTION_ID_LENGTH + 4;
 /** RFC 9001 §5.3: every QUIC v1 AEAD adds a 16-byte tag. */
 const AEAD_TAG_LENGTH = 16;
+/**
+ * The error code of the 'stream-reset' events for streams opened in 0-RTT when the server rejects it
+ * (RFC 9001 §4.6.2). Local only, never sent: those streams never existed at the server.
+ */
+export const EARLY_DATA_REJECTED_ERROR_CODE = 0;
+/** Longest NEW_TOKEN token we send: the frame must fit in a 1-RTT packet of the minimum datagram size. */
+const MAX_NEW_TOKEN_LENGTH = 1024;
 /** Before the peer's max_udp_payload_size is known, send no more than RFC 9000 §14 guarantees. */
 const PRE_HANDSHAKE_DATAGRAM_SIZE = MIN_INITIAL_DATAGRAM_SIZE;
 
@@ -148,6 +159,17 @@ function earlyDataContext(t: LocalTransportSettings): Uint8Array {
   return w.view();
 }
 
+/** The earlier of two optional deadlines. */
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  if (b === undefined) return a;
+  return a === undefined || b < a ? b : a;
+}
+
+/** A stream operation failed because the peer already ended the stream (it was closed and forgotten). */
+function isUnknownStream(e: unknown): boolean {
+  return e instanceof LocalStreamError && e.code === 'ERR_STREAM_UNKNOWN';
+}
+
 /** Any error raised while processing peer input, as the close it calls for. */
 function closeInfoOf(e: unknown): ConnectionCloseInfo {
   if (e instanceof QuicError) {
@@ -166,7 +188,7 @@ export class QuicConnection implements QuicConnectionApi {
   readonly role: Role;
   private readonly opts: ResolvedOptions;
   private stateValue: ConnectionState = 'handshaking';
-  private readonly events: ConnectionEvent[] = [];
+  private readonly events: EventQueue;
   private now = 0;
 
   // --- packet number spaces and keys
@@ -176,8 +198,9 @@ export class QuicConnection implements QuicConnectionApi {
   private readonly loss: LossDetection<SentPacketInfo>;
   private readonly pacer: Pacer;
   private pacingWakeAt: number | undefined;
-  /** The stream layer, for what the stream* methods do not cover (e.g. setUrgency); prefer those methods. */
-  readonly streams: StreamManager;
+  private streamState: StreamManager;
+  /** Client: streams opened before the handshake completed (in 0-RTT); reset if the server rejects it. */
+  private earlyStreams: number[] = [];
   private cids: ConnectionIdManager | undefined;
 
   // --- connection IDs seen during the handshake (RFC 9000 §7.2, §7.3)
@@ -201,6 +224,10 @@ export class QuicConnection implements QuicConnectionApi {
   private handshakeCompleteFlag = false;
   private confirmed = false;
   private handshakeDonePending = false;
+  /** Server: a NEW_TOKEN token waiting to be sent (RFC 9000 §8.1.3, §19.7). */
+  private newTokenPending: Uint8Array | undefined;
+  /** Server: produces NEW_TOKEN tokens (QuicServerOptions.newToken). */
+  private newTokenSource: ((peerAddress: string) => Uint8Array) | undefined;
   private handshakeDeadline: number | undefined;
 
   // --- paths (RFC 9000 §8, §9)
@@ -231,12 +258,18 @@ export class QuicConnection implements QuicConnectionApi {
   private peerParamsRaw: Uint8Array | undefined;
   private keysChanged = false;
   private readonly datagramQueue: Uint8Array[] = [];
+  /** Small stream writes waiting to reach the stream layer as one chunk (see write-coalescer.ts). */
+  private readonly coalescer: WriteCoalescer;
+  /** Path MTU discovery on the current path (RFC 8899, RFC 9000 §14.3). */
+  private readonly mtu: MtuDiscovery;
   private readonly handshakeSink: HandshakeSink;
   private readonly frameTarget: FrameTarget;
+  private readonly ownersBySpace: Partial<Record<PacketNumberSpace, SentFrameOwners>> = {};
 
   private constructor(role: Role, opts: ResolvedOptions, path: PathAddress, localCid: Uint8Array, retrySourceCid: Uint8Array | undefined) {
     this.role = role;
     this.opts = opts;
+    this.events = new EventQueue(opts.limits.maxReceivedDatagramsQueued);
     this.localCid = localCid;
     this.serverRetrySourceCid = retrySourceCid;
     const { limits, transport } = opts;
@@ -248,16 +281,27 @@ export class QuicConnection implements QuicConnectionApi {
     const congestion = createCongestionController(limits.congestionControl, { maxDatagramSize: limits.maxDatagramSize });
     this.loss = new LossDetection<SentPacketInfo>({ isServer: role === 'server', congestionController: congestion, initialRtt: limits.initialRttMs });
     this.pacer = new Pacer(limits.maxDatagramSize);
-    this.streams = new StreamManager({
-      role,
-      local: streamLimitsOf(transport),
-      sendHighWaterMark: limits.streamSendHighWaterMark,
-    });
+    this.streamState = this.newStreamManager();
     // The client knows the server's address; the server validates the client's (RFC 9000 §8.1).
     this.paths = new PathManager(path, role === 'client', role === 'client', transport.activeConnectionIdLimit);
     this.handshakeSink = this.makeHandshakeSink();
     this.frameTarget = this.makeFrameTarget();
     this.undecryptable = new UndecryptablePackets(limits.maxUndecryptablePackets);
+    this.coalescer = new WriteCoalescer(limits.writeCoalescingBytes);
+    this.mtu = new MtuDiscovery({ baseSize: limits.maxDatagramSize, maxProbes: limits.pmtuMaxProbes, raiseIntervalMs: limits.pmtuRaiseIntervalMs });
+  }
+
+  /** The stream layer, for what the stream* methods do not cover (e.g. setUrgency); prefer those methods. */
+  get streams(): StreamManager {
+    return this.streamState;
+  }
+
+  private newStreamManager(): StreamManager {
+    return new StreamManager({
+      role: this.role,
+      local: streamLimitsOf(this.opts.transport),
+      sendHighWaterMark: this.opts.limits.streamSendHighWaterMark,
+    });
   }
 
   /** The path we send on (RFC 9000 §9). */
@@ -303,6 +347,7 @@ export class QuicConnection implements QuicConnectionApi {
     if (options.originalDestinationConnectionId !== undefined) conn.originalDcid = Uint8Array.from(options.originalDestinationConnectionId);
     if (options.addressValidated === true) conn.path.validated = true;
     conn.serverTls = options.tls;
+    conn.newTokenSource = options.newToken;
     conn.handshakeDeadline = now + opts.limits.handshakeTimeoutMs;
     return conn;
   }
@@ -377,6 +422,11 @@ export class QuicConnection implements QuicConnectionApi {
     return this.loss.congestion.congestionWindow;
   }
 
+  /** The largest datagram the current path is known to carry (PLPMTU, RFC 8899), before the peer's limit. */
+  get pathMtu(): number {
+    return this.mtu.current;
+  }
+
   pollEvent(): ConnectionEvent | undefined {
     this.collectLayerEvents();
     return this.events.shift();
@@ -407,6 +457,7 @@ export class QuicConnection implements QuicConnectionApi {
     if (this.stateValue === 'closed') return undefined;
     if (this.closeState !== undefined) return this.pollClosing(now);
     try {
+      this.flushStagedWrites();
       return this.buildDatagram(now);
     } catch (e) {
       this.closeOnError(e);
@@ -417,25 +468,23 @@ export class QuicConnection implements QuicConnectionApi {
   nextTimeout(): number | undefined {
     if (this.stateValue === 'closed') return undefined;
     if (this.closeState !== undefined) return this.closeState.deadline ?? this.now;
-    let t: number | undefined;
-    const consider = (v: number | undefined): void => {
-      if (v !== undefined && (t === undefined || v < t)) t = v;
-    };
-    consider(this.idleDeadline);
-    if (!this.handshakeCompleteFlag) consider(this.handshakeDeadline);
-    consider(this.loss.nextTimeout());
+    // Asked after every poll: plain comparisons, no closure.
+    let t = this.idleDeadline;
+    if (!this.handshakeCompleteFlag) t = earlier(t, this.handshakeDeadline);
+    t = earlier(t, this.loss.nextTimeout());
     if (this.path.amplificationBudget > 0) {
       for (const s of SPACES) {
         const sp = this.spaces[s];
-        if (!sp.discarded && this.canWriteSpace(s)) consider(sp.acks.nextAckDeadline());
+        if (!sp.discarded && this.canWriteSpace(s)) t = earlier(t, sp.acks.nextAckDeadline());
       }
     }
-    consider(this.pacingWakeAt);
+    t = earlier(t, this.pacingWakeAt);
     if (this.opts.limits.keepAliveIntervalMs > 0 && this.handshakeCompleteFlag && !this.pingPending) {
-      consider(this.lastAckElicitingSent + this.opts.limits.keepAliveIntervalMs);
+      t = earlier(t, this.lastAckElicitingSent + this.opts.limits.keepAliveIntervalMs);
     }
-    consider(this.paths.nextDeadline());
-    consider(this.appKeys?.previousReadDiscardAt);
+    t = earlier(t, this.paths.nextDeadline());
+    t = earlier(t, this.appKeys?.previousReadDiscardAt);
+    t = earlier(t, this.mtu.nextTimeout());
     return t;
   }
 
@@ -451,7 +500,10 @@ export class QuicConnection implements QuicConnectionApi {
 
   openStream(bidirectional: boolean): number | undefined {
     if (this.closeState !== undefined || this.stateValue === 'closed') return undefined;
-    return this.streams.openStream(bidirectional ? 'bidi' : 'uni');
+    const id = this.streams.openStream(bidirectional ? 'bidi' : 'uni');
+    // Only streams opened within the remembered 0-RTT limits need tracking; their number is bounded by them.
+    if (id !== undefined && this.role === 'client' && !this.handshakeCompleteFlag) this.earlyStreams.push(id);
+    return id;
   }
 
   /**
@@ -464,32 +516,52 @@ export class QuicConnection implements QuicConnectionApi {
     if (this.closeState !== undefined || this.stateValue === 'closed') return 0;
     const sendState = this.streams.sendState(streamId);
     if (sendState === 'reset-sent' || sendState === 'reset-recvd') return 0;
-    return this.ifStreamLive(0, () => {
+    // Not through ifStreamLive: this runs once per application write, so no closure per call.
+    try {
       if (!this.streams.isWritable(streamId)) {
         // Arms the 'stream-writable' event (the send buffer reports drain after a refused write).
         this.streams.write(streamId, new Uint8Array(0));
         return 0;
       }
+      if (!fin && this.coalescer.accepts(data)) {
+        const full = this.coalescer.append(streamId, data);
+        if (full !== undefined) this.streams.write(streamId, full);
+        return data.length;
+      }
+      this.flushStagedWrite(streamId);
       this.streams.write(streamId, data);
       if (fin) this.streams.finish(streamId);
       return data.length;
-    });
+    } catch (e) {
+      if (isUnknownStream(e)) return 0;
+      throw e;
+    }
   }
 
   streamRead(streamId: number, maxBytes?: number): Uint8Array | undefined {
     if (this.stateValue === 'closed') return undefined;
-    return this.ifStreamLive(undefined, () => this.streams.read(streamId, maxBytes));
+    try {
+      return this.streams.read(streamId, maxBytes);
+    } catch (e) {
+      if (isUnknownStream(e)) return undefined;
+      throw e;
+    }
   }
 
   streamFinish(streamId: number): void {
     if (this.closeState !== undefined || this.stateValue === 'closed') return;
     const sendState = this.streams.sendState(streamId);
     if (sendState === 'reset-sent' || sendState === 'reset-recvd') return;
-    this.ifStreamLive(undefined, () => this.streams.finish(streamId));
+    this.ifStreamLive(undefined, () => {
+      this.flushStagedWrite(streamId);
+      this.streams.finish(streamId);
+    });
   }
 
   streamReset(streamId: number, errorCode: number): void {
     if (this.closeState !== undefined || this.stateValue === 'closed') return;
+    // RFC 9000 §3.1: a reset abandons unsent data, staged bytes included.
+    this.coalescer.discard(streamId);
     this.ifStreamLive(undefined, () => this.streams.resetStream(streamId, errorCode));
   }
 
@@ -506,8 +578,32 @@ export class QuicConnection implements QuicConnectionApi {
     try {
       return op();
     } catch (e) {
-      if (e instanceof LocalStreamError && e.code === 'ERR_STREAM_UNKNOWN') return fallback;
+      if (isUnknownStream(e)) return fallback;
       throw e;
+    }
+  }
+
+  /** Hands one stream's staged small writes to the stream layer (before FIN or a large write, keeping order). */
+  private flushStagedWrite(streamId: number): void {
+    const data = this.coalescer.take(streamId);
+    if (data !== undefined) this.writeStaged(streamId, data);
+  }
+
+  /** Hands every stream's staged small writes to the stream layer, before a datagram is built. */
+  private flushStagedWrites(): void {
+    if (this.coalescer.isEmpty) return;
+    for (const w of this.coalescer.takeAll()) this.writeStaged(w.streamId, w.data);
+  }
+
+  /**
+   * A stream the peer stopped or that ended since the bytes were staged drops them, as its send buffer
+   * would have (RFC 9000 §3.1: a reset stream sends no more data).
+   */
+  private writeStaged(streamId: number, data: Uint8Array): void {
+    try {
+      this.streams.write(streamId, data);
+    } catch (e) {
+      if (!(e instanceof LocalStreamError)) throw e;
     }
   }
 
@@ -547,6 +643,8 @@ export class QuicConnection implements QuicConnectionApi {
     this.paths.switchTo(next);
     next.peerCidSequence = fresh.sequenceNumber;
     next.startValidation(this.opts.random(PATH_CHALLENGE_LENGTH), this.now + this.pathValidationTimeout());
+    // RFC 9000 §9.4: a new local address is a new network path; a port change alone keeps its state.
+    if (hostOf(from.local) !== hostOf(newLocal)) this.onNewNetworkPath(this.now);
     this.events.push({ type: 'path-migrated', from, to });
     return true;
   }
@@ -637,8 +735,6 @@ export class QuicConnection implements QuicConnectionApi {
     if (space.discarded) return false;
     // RFC 9000 §14.1: a server MUST discard an Initial packet in a datagram smaller than 1200 bytes.
     if (this.role === 'server' && p.type === 'initial' && datagram.length < MIN_INITIAL_DATAGRAM_SIZE) return false;
-    // RFC 9000 §17.2.2: a server's Initial carries no token; a client discards one that does.
-    if (this.role === 'client' && p.type === 'initial' && p.token.length > 0) return false;
     // RFC 9000 §7.2: once the peer's ID is known, long header packets must carry it.
     if (this.peerInitialScid !== undefined && !connectionIdEquals(p.scid, this.peerInitialScid)) return false;
     // A server learns its Initial keys from the client's first Initial (RFC 9001 §5.2), and commits to
@@ -652,6 +748,12 @@ export class QuicConnection implements QuicConnectionApi {
     }
     const opened = unprotectPacket(read, datagram, p.packetStart, p.pnOffset, p.packetEnd, space.largestReceived);
     if (opened === null) return false;
+    if (this.role === 'client' && p.type === 'initial' && p.token.length > 0) {
+      // RFC 9000 §17.2.2: a server's Initial has an empty Token field; a client receiving one with a token
+      // may discard it or close with PROTOCOL_VIOLATION. Only after authentication, so that an off-path
+      // attacker cannot use it to end the connection.
+      throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'server Initial packet carries a token');
+    }
     if (starting) this.startServer(p);
     if (this.role === 'client' && this.peerInitialScid === undefined) {
       if (p.type !== 'initial') return false;
@@ -825,32 +927,76 @@ export class QuicConnection implements QuicConnectionApi {
       // RFC 9000 §13.1: acknowledging a packet never sent is a PROTOCOL_VIOLATION.
       throw new QuicError(outcome.error.code, outcome.error.message, { frameType: f.ecn !== undefined ? FrameType.ACK_ECN : FrameType.ACK });
     }
-    for (const p of outcome.newlyAcked) this.onPacketAcked(space.name, p);
-    for (const p of outcome.lost) this.onPacketLost(space.name, p);
+    for (const p of outcome.newlyAcked) this.onPacketAcked(space.name, p, now);
+    this.onLossEvent(space.name, outcome.lost, now);
   }
 
-  private onPacketAcked(spaceName: PacketNumberSpace, p: SentPacket<SentPacketInfo>): void {
+  /** Packets declared lost together (one ACK or one loss timer): retransmission and PMTU black-hole detection. */
+  private onLossEvent(spaceName: PacketNumberSpace, lost: ReadonlyArray<SentPacket<SentPacketInfo>>, now: number): void {
+    if (lost.length === 0) return;
+    let largeLost = false;
+    for (const p of lost) {
+      this.onPacketLost(spaceName, p, now);
+      if (p.mtuProbe !== true && p.size > this.mtu.baseSize) largeLost = true;
+    }
+    // RFC 8899 §4.3: losses of packets above the base size, and no such packet acknowledged, may mean
+    // the path shrank (a black hole).
+    if (largeLost && this.mtu.onLargePacketsLost()) this.onMtuChanged();
+  }
+
+  /** The PLPMTU changed: congestion control counts in the new size (RFC 9002 §7.2); queued DATAGRAMs must still fit. */
+  private onMtuChanged(): void {
+    const peerMax = this.peerParams?.maxUdpPayloadSize ?? this.mtu.current;
+    this.loss.congestion.setMaxDatagramSize(Math.max(MIN_DATAGRAM_SIZE, Math.min(this.mtu.current, peerMax)));
+    const room = maxDatagramDataInFrame(this.maxPayloadForDatagrams(), true);
+    // RFC 9221 §5: DATAGRAM frames are never fragmented; one that no longer fits is dropped.
+    for (let i = this.datagramQueue.length - 1; i >= 0; i--) if (this.datagramQueue[i]!.length > room) this.datagramQueue.splice(i, 1);
+  }
+
+  private onPacketAcked(spaceName: PacketNumberSpace, p: SentPacket<SentPacketInfo>, now: number): void {
+    if (p.mtuProbe === true) {
+      // RFC 8899 §5.2: an acknowledged probe confirms its size for the path.
+      if (this.mtu.onProbeAcked(p.size, now)) this.onMtuChanged();
+    } else if (p.size > this.mtu.baseSize) {
+      this.mtu.onLargePacketAcked();
+    }
     onFramesAcked(p.frames.frames, this.frameOwners(spaceName));
     // RFC 9001 §6.1: only an acknowledged 1-RTT packet of the current phase allows the next key update.
     if (spaceName === 'application' && !p.frames.zeroRtt) this.appKeys?.onPacketAcked(p.frames.keyGeneration);
   }
 
   /** RFC 9000 §13.3: what a lost packet carried is sent again in new packets, if still relevant. */
-  private onPacketLost(spaceName: PacketNumberSpace, p: SentPacket<SentPacketInfo>): void {
+  private onPacketLost(spaceName: PacketNumberSpace, p: SentPacket<SentPacketInfo>, now: number): void {
+    // RFC 9000 §14.4: a lost probe is a search step, not a congestion signal (recovery ignores it too).
+    if (p.mtuProbe === true) this.mtu.onProbeLost(p.size, now);
     onFramesLost(p.frames.frames, this.frameOwners(spaceName));
   }
 
+  /** Per-space owners, built once: acknowledgments and losses are per packet, the hottest receive path. */
   private frameOwners(spaceName: PacketNumberSpace): SentFrameOwners {
+    return (this.ownersBySpace[spaceName] ??= this.makeFrameOwners(spaceName));
+  }
+
+  private makeFrameOwners(spaceName: PacketNumberSpace): SentFrameOwners {
+    const self = this;
     return {
       space: this.spaces[spaceName],
-      streams: this.streams,
-      cids: this.cids,
+      // Getters: the stream manager is replaced when 0-RTT is rejected, the ID manager arrives later.
+      get streams(): StreamManager {
+        return self.streams;
+      },
+      get cids(): ConnectionIdManager | undefined {
+        return self.cids;
+      },
       handshakeDoneAcked: () => this.events.push({ type: 'handshake-confirmed' }),
       handshakeDoneLost: () => {
         this.handshakeDonePending = true;
       },
       pathChallengeLost: () => {
         for (const path of this.paths.all()) if (path.challenge !== undefined) path.challengePending = true;
+      },
+      newTokenLost: (token) => {
+        this.newTokenPending ??= token;
       },
     };
   }
@@ -943,29 +1089,60 @@ export class QuicConnection implements QuicConnectionApi {
       // HANDSHAKE_DONE (RFC 9000 §19.20).
       this.handshakeDonePending = true;
       this.onHandshakeConfirmed(this.now);
+      this.issueNewToken();
     }
   }
 
   /**
-   * Client: 0-RTT ends with the handshake (RFC 9001 §4.9.3). When the server rejected it, the 0-RTT
-   * packets are forgotten without a congestion signal (RFC 9002 §6.4) and their data is sent again as
-   * 1-RTT (RFC 9001 §4.6.2).
+   * Client: 0-RTT ends with the handshake (RFC 9001 §4.9.3). When the server rejected it, everything the
+   * client assumed is void (RFC 9001 §4.6.2: "MUST reset the state of all streams"; RFC 9000 §7.4.1: the
+   * remembered limits no longer apply). The 0-RTT packets are forgotten without a congestion signal (RFC
+   * 9002 §6.4) and not retransmitted; the stream layer starts over under the server's real limits (stream
+   * IDs start again at 0, as the server never saw the early ones); every stream opened early is reported
+   * reset with EARLY_DATA_REJECTED_ERROR_CODE, so the application opens new streams and sends again.
    */
   private onEarlyDataOutcome(outcome: 'accepted' | 'rejected' | 'none'): void {
     this.zeroRttWrite = undefined;
+    const early = this.earlyStreams;
+    this.earlyStreams = [];
     if (outcome !== 'rejected') return;
-    const removed = this.loss.discardPackets('application', (p) => p.frames.zeroRtt, this.now);
-    for (const p of removed) this.onPacketLost('application', p);
+    this.loss.discardPackets('application', (p) => p.frames.zeroRtt, this.now);
+    for (const id of early) this.coalescer.discard(id);
+    this.streamState = this.newStreamManager();
+    this.streamState.setPeerLimits(streamLimitsOfParams(this.peerParams!));
+    for (const id of early) this.events.push({ type: 'stream-reset', streamId: id, errorCode: EARLY_DATA_REJECTED_ERROR_CODE });
   }
 
   private onHandshakeConfirmed(now: number): void {
     if (this.confirmed) return;
     this.confirmed = true;
     this.loss.onHandshakeConfirmed(now);
+    this.startMtuDiscovery();
     // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
     this.discardSpace('initial', now);
     this.discardSpace('handshake', now);
     if (this.role === 'client') this.events.push({ type: 'handshake-confirmed' });
+  }
+
+  /**
+   * Server: RFC 9000 §8.1.3, a token the client can present on a later connection to skip address
+   * validation, sent once the handshake is confirmed (NEW_TOKEN is a 1-RTT frame, §19.7).
+   */
+  private issueNewToken(): void {
+    const source = this.newTokenSource;
+    if (source === undefined) return;
+    const token = source(this.path.address.remote);
+    // RFC 9000 §19.7: an empty token is a FRAME_ENCODING_ERROR at the client, so none is sent; one that
+    // could not fit in a minimum-size packet is not sent either (the token is optional, the connection is not).
+    if (token.length === 0 || token.length > MAX_NEW_TOKEN_LENGTH) return;
+    this.newTokenPending = Uint8Array.from(token);
+  }
+
+  /** RFC 9000 §14.3: probe for a larger PMTU once the handshake is confirmed (and on each new path). */
+  private startMtuDiscovery(): void {
+    const peerMax = this.peerParams?.maxUdpPayloadSize;
+    if (!this.opts.limits.pmtuDiscovery || peerMax === undefined || !this.confirmed) return;
+    this.mtu.start(Math.min(this.opts.limits.pmtuMaxDatagramSize, peerMax));
   }
 
   /** RFC 9001 §4.9 / RFC 9002 §6.4: forget a space's keys and its packets in flight. */
@@ -1039,17 +1216,38 @@ export class QuicConnection implements QuicConnectionApi {
       cids.peer.retire(old);
     }
     if (!newPath.validated) newPath.startValidation(this.opts.random(PATH_CHALLENGE_LENGTH), now + this.pathValidationTimeout());
-    // RFC 9000 §9.4: a new remote address means new congestion state; a port change alone (NAT rebinding) keeps it.
-    if (hostOf(from.remote) !== hostOf(newPath.address.remote)) this.loss.congestion.onPersistentCongestion(now);
+    const oldPath = this.paths.previous;
+    if (oldPath !== undefined && oldPath.challenge === undefined) {
+      // RFC 9000 §9.3.3: in response to an apparent migration, validate the previously active path too.
+      // If the migration was an attacker's copy of a genuine packet, the peer answers on the old path
+      // with a non-probing packet and the connection moves back; if the old path is dead, this times out.
+      oldPath.startValidation(this.opts.random(PATH_CHALLENGE_LENGTH), now + this.pathValidationTimeout(), true);
+    }
+    // RFC 9000 §9.4: a new remote address means new congestion and RTT state; a port change alone (NAT
+    // rebinding) keeps them.
+    if (hostOf(from.remote) !== hostOf(newPath.address.remote)) this.onNewNetworkPath(now);
     this.loss.setAmplificationBlocked(newPath.amplificationBudget === 0, now);
     this.events.push({ type: 'path-migrated', from, to: { ...newPath.address } });
+  }
+
+  /**
+   * The connection now sends over a different network path (not just a new port): RFC 9000 §9.4, reset
+   * congestion control and the RTT estimate to their initial values; RFC 9000 §14.3, the path MTU is
+   * unknown again, so start from the base size and search anew.
+   */
+  private onNewNetworkPath(now: number): void {
+    this.loss.resetCongestionAndRtt(now);
+    this.mtu.reset();
+    this.loss.congestion.setMaxDatagramSize(this.opts.limits.maxDatagramSize);
+    this.startMtuDiscovery();
   }
 
   private onPathResponse(data: Uint8Array, now: number): void {
     // RFC 9000 §8.2.3: a response matching no outstanding challenge is ignored.
     const validated = this.paths.onResponse(data);
     if (validated === undefined) return;
-    this.events.push({ type: 'path-validated', path: { ...validated.address } });
+    // A re-check of a path validated before (the old path after a migration) is no news to the endpoint.
+    if (!validated.revalidating) this.events.push({ type: 'path-validated', path: { ...validated.address } });
     if (validated === this.path) this.loss.setAmplificationBlocked(false, now);
   }
 
@@ -1097,14 +1295,18 @@ export class QuicConnection implements QuicConnectionApi {
     }
     this.onPathValidationTimers(now);
     this.appKeys?.onTimeout(now);
+    this.mtu.onTimeout(now);
     this.pacingWakeAt = undefined;
   }
 
   private onLossTimeout(now: number): void {
     const outcome = this.loss.onTimeout(now);
     if (outcome.kind === 'lost') {
-      for (const p of outcome.lost) this.onPacketLost(outcome.space, p);
+      this.onLossEvent(outcome.space, outcome.lost, now);
     } else if (outcome.kind === 'probe') {
+      // RFC 8899 §4.3: when every packet is lost, no ACK declares anything lost; a PTO with large packets
+      // unacknowledged counts as a loss event for black-hole detection.
+      if (outcome.space === 'application' && this.mtu.onProbeTimeout()) this.onMtuChanged();
       let space = this.spaces[outcome.space];
       // A probe space whose keys are gone (or not yet there) falls back to the next one that can send.
       if (!this.canWriteSpace(space.name)) {
@@ -1134,7 +1336,8 @@ export class QuicConnection implements QuicConnectionApi {
 
   /** Largest datagram for this path (RFC 9000 §14, §8.1). */
   private datagramLimit(path: NetworkPath): number {
-    let size = this.opts.limits.maxDatagramSize;
+    // DPLPMTUD applies to the current path; other paths (probing, answering challenges) use the base size.
+    let size = path === this.path ? this.mtu.current : this.opts.limits.maxDatagramSize;
     size = Math.min(size, this.peerParams?.maxUdpPayloadSize ?? PRE_HANDSHAKE_DATAGRAM_SIZE);
     return Math.min(size, path.amplificationBudget);
   }
@@ -1142,7 +1345,7 @@ export class QuicConnection implements QuicConnectionApi {
   private buildDatagram(now: number): OutgoingDatagram | undefined {
     this.maybeInitiateKeyUpdate(now);
     // Path validation traffic on paths other than the current one goes first (RFC 9000 §8.2).
-    for (const p of this.paths.all()) {
+    if (this.paths.hasOtherPaths) for (const p of this.paths.all()) {
       if (p !== this.path && (p.responsesPending.length > 0 || p.challengePending)) {
         const d = this.buildOnPath(p, now, true);
         if (d !== undefined) return d;
@@ -1157,16 +1360,20 @@ export class QuicConnection implements QuicConnectionApi {
       if (path === this.path) this.loss.setAmplificationBlocked(true, now);
       return undefined;
     }
-    const probing = SPACES.some((s) => this.spaces[s].probesPending > 0);
+    const probing = this.spaces.initial.probesPending > 0 || this.spaces.handshake.probesPending > 0 || this.spaces.application.probesPending > 0;
     let mayAddData = probing || this.loss.canSend();
     this.pacingWakeAt = undefined;
     if (mayAddData && !probing && this.opts.limits.pacing && this.hasDataToSend()) {
-      this.pacer.update(now, this.loss.congestion.congestionWindow, this.loss.rtt.smoothedRtt, this.opts.limits.maxDatagramSize);
+      this.pacer.update(now, this.loss.congestion.congestionWindow, this.loss.rtt.smoothedRtt, this.mtu.current);
       const wait = this.pacer.timeUntilSend(now, limit);
       if (wait > 0) {
         mayAddData = false;
         this.pacingWakeAt = now + wait;
       }
+    }
+    if (mayAddData && !probingOnly && !probing) {
+      const probe = this.buildMtuProbe(path, now);
+      if (probe !== undefined) return probe;
     }
     const builder = new DatagramBuilder(limit);
     if (probingOnly) {
@@ -1192,25 +1399,52 @@ export class QuicConnection implements QuicConnectionApi {
     return { data: sealed.data, path: { ...path.address } };
   }
 
+  /**
+   * A PMTU probe when one is due (RFC 9000 §14.4): one 1-RTT packet of PING and PADDING filling a
+   * datagram of the probe size, on the validated current path, within the congestion window.
+   */
+  private buildMtuProbe(path: NetworkPath, now: number): OutgoingDatagram | undefined {
+    const size = this.mtu.probeSize();
+    if (size === undefined || path !== this.path || !path.validated || !this.confirmed) return undefined;
+    const keys = this.appKeys;
+    if (keys?.write === undefined) return undefined;
+    const space = this.spaces.application;
+    const builder = new DatagramBuilder(size);
+    const pkt = builder.startPacket(this.headerFor('application', path), 'application', keys.write, space.nextPacketNumber, this.loss.largestAcked('application'));
+    if (pkt === undefined) return undefined;
+    pkt.tryWrite({ kind: 'ping' }, { kind: 'ping' });
+    builder.commit(pkt);
+    builder.padTo(size);
+    const sealed = builder.seal()!;
+    this.onPacketBuilt(sealed.packets[0]!, now, true);
+    this.mtu.onProbeSent(sealed.data.length);
+    path.bytesSent += sealed.data.length;
+    this.pacer.onSend(now, sealed.data.length);
+    return { data: sealed.data, path: { ...path.address } };
+  }
+
   private hasDataToSend(): boolean {
-    if (this.streams.wantsToSend || this.datagramQueue.length > 0 || this.pingPending || this.handshakeDonePending) return true;
-    return SPACES.some((s) => !this.spaces[s].discarded && this.spaces[s].hasCryptoToSend);
+    if (this.streams.wantsToSend || this.datagramQueue.length > 0 || this.pingPending || this.handshakeDonePending || this.newTokenPending !== undefined) return true;
+    for (const s of SPACES) if (!this.spaces[s].discarded && this.spaces[s].hasCryptoToSend) return true;
+    return false;
   }
 
   /** Records a sealed packet with loss detection and updates per-space state (RFC 9002 A.5). */
-  private onPacketBuilt(pkt: PacketInProgress, now: number): void {
+  private onPacketBuilt(pkt: PacketInProgress, now: number, mtuProbe = false): void {
     const space = this.spaces[pkt.space];
     space.nextPacketNumber = pkt.packetNumber + 1;
     const gen = this.appKeys?.generationNumber ?? 0;
-    this.loss.onPacketSent(pkt.space, {
-      packetNumber: pkt.packetNumber,
-      timeSent: now,
-      size: pkt.size,
-      ackEliciting: pkt.ackEliciting,
-      inFlight: pkt.inFlight,
-      frames: { frames: pkt.frames, keyGeneration: gen, zeroRtt: pkt.type === '0rtt' },
-    });
-    if (pkt.frames.some((f) => f.kind === 'ack')) space.acks.onAckSent();
+    const sent: SentPacket<SentPacketInfo> = mtuProbe
+      ? { packetNumber: pkt.packetNumber, timeSent: now, size: pkt.size, ackEliciting: pkt.ackEliciting, inFlight: pkt.inFlight, frames: { frames: pkt.frames, keyGeneration: gen, zeroRtt: false }, mtuProbe: true }
+      : { packetNumber: pkt.packetNumber, timeSent: now, size: pkt.size, ackEliciting: pkt.ackEliciting, inFlight: pkt.inFlight, frames: { frames: pkt.frames, keyGeneration: gen, zeroRtt: pkt.type === '0rtt' } };
+    this.loss.onPacketSent(pkt.space, sent);
+    if (!mtuProbe && pkt.space === 'application' && pkt.size > this.mtu.baseSize) this.mtu.onLargePacketSent();
+    for (const f of pkt.frames) {
+      if (f.kind === 'ack') {
+        space.acks.onAckSent();
+        break;
+      }
+    }
     if (pkt.type === '1rtt') this.appKeys?.onPacketSent(pkt.packetNumber);
     if (pkt.ackEliciting) {
       if (space.probesPending > 0) space.probesPending--;
@@ -1279,6 +1513,7 @@ export class QuicConnection implements QuicConnectionApi {
         space.probesPending > 0 ||
         (isApp &&
           (this.handshakeDonePending ||
+            (!zeroRtt && this.newTokenPending !== undefined) ||
             this.streams.wantsToSend ||
             this.datagramQueue.length > 0 ||
             this.pingPending ||
@@ -1295,6 +1530,8 @@ export class QuicConnection implements QuicConnectionApi {
     if (wantsData) {
       if (isApp && this.handshakeDonePending && pkt.tryWrite({ kind: 'handshake_done' }, { kind: 'handshake-done' })) this.handshakeDonePending = false;
       if (!zeroRtt) writeCrypto(pkt, space);
+      const token = this.newTokenPending;
+      if (isApp && !zeroRtt && token !== undefined && pkt.tryWrite({ kind: 'new_token', token }, { kind: 'new-token', token })) this.newTokenPending = undefined;
       if (isApp) {
         if (this.cids !== undefined && !zeroRtt) writeConnectionIdFrames(pkt, this.cids, this.handshakeCompleteFlag);
         writeStreamControl(pkt, this.streams, now, this.loss.rtt.smoothedRtt);

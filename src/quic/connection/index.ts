@@ -1,5 +1,5 @@
 // Public surface of the sans-IO QUIC connection, for the endpoint and for tests.
-export { QuicConnection } from './connection.js';
+export { EARLY_DATA_REJECTED_ERROR_CODE, QuicConnection } from './connection.js';
 export type {
   ConnectionCloseInfo,
   ConnectionEvent,

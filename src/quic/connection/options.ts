@@ -62,13 +62,31 @@ export interface ConnectionLimits {
   maxUndecryptablePackets: number;
   /** Datagrams queued by sendDatagram() and not yet sent (RFC 9221). */
   maxQueuedDatagrams: number;
+  /** Received DATAGRAMs waiting in the event queue for pollEvent(); more are dropped (RFC 9221 §5). */
+  maxReceivedDatagramsQueued: number;
   /** Per-stream send buffer high-water mark: streamWrite accepts no more beyond it. */
   streamSendHighWaterMark: number;
+  /**
+   * Stream writes up to a quarter of this size are copied into a per-stream buffer of this size and
+   * handed to the stream layer as one chunk before the next datagram is built; 0 = off.
+   */
+  writeCoalescingBytes: number;
   /** How long a path challenge waits for its response before the path is abandoned, in PTOs (RFC 9000 §8.2.4). */
   pathValidationPtos: number;
   /** Initial RTT estimate (RFC 9002 §6.2.2), ms. */
   initialRttMs: number;
   congestionControl: CongestionAlgorithm;
+  /** Path MTU discovery (RFC 8899, RFC 9000 §14.3): probe datagrams above maxDatagramSize after the handshake. */
+  pmtuDiscovery: boolean;
+  /**
+   * The largest datagram PMTU discovery tries (also capped by the peer's max_udp_payload_size). 1452
+   * suits IPv4/IPv6 over Ethernet behind PPPoE-style overhead; up to 65527 for loopback.
+   */
+  pmtuMaxDatagramSize: number;
+  /** RFC 8899 §5.1.2 MAX_PROBES: lost probes of one size before it is taken as too large. */
+  pmtuMaxProbes: number;
+  /** RFC 8899 §5.1.1 PMTU_RAISE_TIMER: after a completed search, look for a larger MTU this much later (ms). */
+  pmtuRaiseIntervalMs: number;
   /** Pace sending at 1.25 x cwnd / RTT (RFC 9002 §7.7). */
   pacing: boolean;
 }
@@ -83,10 +101,16 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   maxCryptoBuffer: 64 * 1024,
   maxUndecryptablePackets: 16,
   maxQueuedDatagrams: 64,
+  maxReceivedDatagramsQueued: 256,
   streamSendHighWaterMark: 1024 * 1024,
+  writeCoalescingBytes: 16 * 1024,
   pathValidationPtos: 3,
   initialRttMs: 333,
   congestionControl: 'cubic',
+  pmtuDiscovery: true,
+  pmtuMaxDatagramSize: 1452,
+  pmtuMaxProbes: 3,
+  pmtuRaiseIntervalMs: 600_000,
   pacing: true,
 });
 
@@ -133,6 +157,13 @@ export interface QuicServerOptions extends QuicConnectionCommonOptions {
   retrySourceConnectionId?: Uint8Array;
   /** The client's address is already validated (Retry or NEW_TOKEN token, RFC 9000 §8.1.2-8.1.3). */
   addressValidated?: boolean;
+  /**
+   * Produces an address-validation token for the client at `peerAddress` ("ip:port"), sent in a
+   * NEW_TOKEN frame once the handshake is confirmed (RFC 9000 §8.1.3). The endpoint seals it; the
+   * connection only carries it. Without this option no NEW_TOKEN is sent; an empty token or one over
+   * 1024 bytes is not sent either. An exception closes the connection with INTERNAL_ERROR.
+   */
+  newToken?: (peerAddress: string) => Uint8Array;
 }
 
 export interface ResolvedOptions {
@@ -148,6 +179,8 @@ export interface ResolvedOptions {
 
 /** RFC 9000 §14: no QUIC endpoint may use a maximum datagram size below 1200 bytes. */
 export const MIN_DATAGRAM_SIZE = 1200;
+/** RFC 9000 §18.2: max_udp_payload_size values above 65527 are invalid; no datagram is larger. */
+export const MAX_UDP_PAYLOAD_SIZE = 65527;
 /** RFC 9000 §7.5: an endpoint must buffer at least 4096 bytes of out-of-order CRYPTO data. */
 export const MIN_CRYPTO_BUFFER = 4096;
 /** RFC 10.3.2: the stateless reset key size we generate. */
@@ -167,6 +200,17 @@ export function resolveOptions(role: 'client' | 'server', o: QuicConnectionCommo
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...o.limits };
   if (o.alpn.length === 0) throw new ConnectionOptionsError('at least one ALPN protocol is required (RFC 9001 §8.1)');
   if (limits.maxDatagramSize < MIN_DATAGRAM_SIZE) throw new ConnectionOptionsError(`maxDatagramSize must be at least ${MIN_DATAGRAM_SIZE}`);
+  if (!Number.isSafeInteger(limits.maxDatagramSize) || limits.maxDatagramSize > MAX_UDP_PAYLOAD_SIZE) {
+    throw new ConnectionOptionsError(`maxDatagramSize must be an integer of at most ${MAX_UDP_PAYLOAD_SIZE}`);
+  }
+  if (!Number.isSafeInteger(limits.pmtuMaxDatagramSize) || limits.pmtuMaxDatagramSize < MIN_DATAGRAM_SIZE || limits.pmtuMaxDatagramSize > MAX_UDP_PAYLOAD_SIZE) {
+    throw new ConnectionOptionsError(`pmtuMaxDatagramSize must be an integer in ${MIN_DATAGRAM_SIZE}..${MAX_UDP_PAYLOAD_SIZE}`);
+  }
+  if (!Number.isSafeInteger(limits.pmtuMaxProbes) || limits.pmtuMaxProbes < 1) throw new ConnectionOptionsError('pmtuMaxProbes must be a positive integer');
+  if (!(limits.pmtuRaiseIntervalMs > 0)) throw new ConnectionOptionsError('pmtuRaiseIntervalMs must be positive');
+  if (!Number.isSafeInteger(limits.writeCoalescingBytes) || limits.writeCoalescingBytes < 0) {
+    throw new ConnectionOptionsError('writeCoalescingBytes must be a non-negative integer');
+  }
   if (limits.connectionIdLength < 1 || limits.connectionIdLength > 20) throw new ConnectionOptionsError('connectionIdLength must be 1..20');
   if (limits.maxCryptoBuffer < MIN_CRYPTO_BUFFER) throw new ConnectionOptionsError(`maxCryptoBuffer must be at least ${MIN_CRYPTO_BUFFER}`);
   if (!(limits.keyUpdateLimitFraction > 0 && limits.keyUpdateLimitFraction <= 1)) throw new ConnectionOptionsError('keyUpdateLimitFraction must be in (0, 1]');

@@ -41,6 +41,8 @@ export class NetworkPath {
   /** The peer connection ID used on this path when it is not the current one (§9.5), and its sequence number. */
   peerCid: Uint8Array | undefined;
   peerCidSequence: number | undefined;
+  /** The outstanding (or last) validation re-checks a path already validated (RFC 9000 §9.3.3). */
+  revalidating = false;
 
   constructor(address: PathAddress, validated: boolean) {
     this.address = { local: address.local, remote: address.remote };
@@ -58,7 +60,9 @@ export class NetworkPath {
     this.responsesPending.push(Uint8Array.from(data));
   }
 
-  startValidation(challenge: Uint8Array, deadline: number): void {
+  /** `revalidation`: re-checking a path validated before (its success is not news, RFC 9000 §9.3.3). */
+  startValidation(challenge: Uint8Array, deadline: number, revalidation = false): void {
+    this.revalidating = revalidation;
     this.challenge = challenge;
     this.challengePending = true;
     this.validationDeadline = deadline;
@@ -132,14 +136,12 @@ export class PathManager {
     return from;
   }
 
-  /** A PATH_RESPONSE arrived: the path it validates, if any (RFC 9000 §8.2.3). */
+  /**
+   * A PATH_RESPONSE arrived: the path it validates, if any (RFC 9000 §8.2.3). The previous path stays
+   * known with its validation state, so a NAT rebinding back to it needs no new validation (§9.3).
+   */
   onResponse(data: Uint8Array): NetworkPath | undefined {
-    for (const p of this.all()) {
-      if (p.onResponse(data)) {
-        if (p === this.current) this.previous = undefined;
-        return p;
-      }
-    }
+    for (const p of this.all()) if (p.onResponse(data)) return p;
     return undefined;
   }
 
@@ -157,17 +159,24 @@ export class PathManager {
         this.current = this.previous;
         this.previous = undefined;
         result.reverted = { from, to: { ...this.current.address } };
-      } else if (p !== this.current) {
+      } else if (p !== this.current && p !== this.previous) {
         this.probes.delete(pathKey(p.address));
-        if (p === this.previous) this.previous = undefined;
       }
+      // The previous path stays known even when its re-validation (RFC 9000 §9.3.3) went unanswered: the
+      // peer's address there was validated recently, so a NAT rebinding back may skip validation (§9.3).
     }
     return result;
   }
 
+  /** Paths other than the current one exist (the per-datagram check before looking at them). */
+  get hasOtherPaths(): boolean {
+    return this.previous !== undefined || this.probes.size > 0;
+  }
+
   /** Earliest validation deadline. */
   nextDeadline(): number | undefined {
-    let t: number | undefined;
+    let t = this.current.validationDeadline;
+    if (!this.hasOtherPaths) return t;
     for (const p of this.all()) if (p.validationDeadline !== undefined && (t === undefined || p.validationDeadline < t)) t = p.validationDeadline;
     return t;
   }

@@ -14,6 +14,8 @@ export type SentFrame =
   /** An ACK frame: once acknowledged, older packet numbers need not be acknowledged again (RFC 9000 §13.2.4). */
   | { readonly kind: 'ack'; readonly largest: number }
   | { readonly kind: 'handshake-done' }
+  /** RFC 9000 §13.3: a NEW_TOKEN is sent again if its packet is lost. */
+  | { readonly kind: 'new-token'; readonly token: Uint8Array }
   | { readonly kind: 'ping' }
   | { readonly kind: 'path-challenge' }
   | { readonly kind: 'path-response' }
@@ -40,6 +42,8 @@ export interface SentFrameOwners {
   handshakeDoneLost(): void;
   /** PATH_CHALLENGE lost: challenge again while validation is pending (RFC 9000 §8.2.1). */
   pathChallengeLost(): void;
+  /** NEW_TOKEN lost: send the token again (RFC 9000 §13.3). */
+  newTokenLost(token: Uint8Array): void;
 }
 
 /** A packet's frames were acknowledged (RFC 9002 §6.1 "newly acknowledged"). */
@@ -92,6 +96,9 @@ export function onFramesLost(frames: readonly SentFrame[], o: SentFrameOwners): 
         break;
       case 'path-challenge':
         o.pathChallengeLost();
+        break;
+      case 'new-token':
+        o.newTokenLost(f.token);
         break;
       default:
         // ACK, PING, PATH_RESPONSE, DATAGRAM and CONNECTION_CLOSE are never retransmitted.

@@ -226,6 +226,8 @@ export class AckTracker {
 
   /** Whether every packet number in [from, to] has been received (true for an empty interval). */
   private containsAll(from: number, to: number): boolean {
+    // Packets below the floor set by onAckAcknowledged were received and acknowledged: no gap there.
+    from = Math.max(from, this.minimumPacketNumber);
     if (from > to) return true;
     const i = this.indexAtOrBelow(from);
     return i < this.ranges.length && this.ranges[i]!.hi >= to;

@@ -223,6 +223,18 @@ export class LossDetection<F> {
     this.setLossDetectionTimer(now);
   }
 
+  /**
+   * RFC 9000 §9.4: the peer moved to a new address (not only a new port). Congestion control and the
+   * RTT estimate restart from their initial values; packets in flight stay tracked for loss and ACKs.
+   */
+  resetCongestionAndRtt(now: number): void {
+    this.congestion.reset();
+    this.rtt.reset();
+    this.firstRttSampleTime = undefined;
+    this.pto = 0;
+    this.setLossDetectionTimer(now);
+  }
+
   /** Handshake keys are installed: anti-deadlock probes now use the Handshake space (RFC 9002 A.8). */
   onHandshakeKeysAvailable(now: number): void {
     this.handshakeKeys = true;
@@ -422,7 +434,6 @@ export class LossDetection<F> {
       this.timeThreshold * Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt),
       this.granularity,
     );
-    const lostSendTime = now - lossDelay;
     const largestAcked = st.largestAcked;
     // RFC 9002 §7.6.1: (smoothed_rtt + max(4*rttvar, kGranularity) + max_ack_delay) * threshold, with
     // max_ack_delay whatever the space.
@@ -438,10 +449,12 @@ export class LossDetection<F> {
       if (previousNumber !== undefined && p.packetNumber !== previousNumber + 1) runStart = undefined;
       previousNumber = p.packetNumber;
       // RFC 9002 §6.1.1 packet threshold / §6.1.2 time threshold.
-      if (p.timeSent <= lostSendTime || largestAcked >= p.packetNumber + this.packetThreshold) {
+      // The same sum as the loss timer below: with `now - lossDelay` instead, rounding could leave a packet
+      // not lost at exactly the time its timer fires, and the timer would fire again forever.
+      if (p.timeSent + lossDelay <= now || largestAcked >= p.packetNumber + this.packetThreshold) {
         lost.push(p);
         // RFC 9002 §7.6.2: between two ack-eliciting losses sent after the first RTT sample.
-        if (p.ackEliciting && firstSample !== undefined && p.timeSent > firstSample) {
+        if (p.ackEliciting && p.mtuProbe !== true && firstSample !== undefined && p.timeSent > firstSample) {
           if (runStart === undefined) runStart = p.timeSent;
           else if (p.timeSent - runStart > pcDuration) persistentCongestion = true;
         }
@@ -457,7 +470,8 @@ export class LossDetection<F> {
 
   /** RFC 9002 B.8 OnPacketsLost: congestion event and persistent congestion. */
   private reportLost(scan: LossScan<F>, now: number): void {
-    const inFlight = scan.lost.filter((p) => p.inFlight);
+    // RFC 9000 §14.4: a lost PMTU probe triggers no congestion control reaction.
+    const inFlight = scan.lost.filter((p) => p.inFlight && p.mtuProbe !== true);
     if (inFlight.length > 0) this.congestion.onPacketsLost(inFlight, now);
     if (scan.persistentCongestion) {
       this.congestion.onPersistentCongestion(now);

@@ -77,6 +77,15 @@ export class RttEstimator implements RttView {
     return true;
   }
 
+  /** RFC 9000 §9.4: back to the initial values (RFC 9002 §5.3), as before the first sample. */
+  reset(): void {
+    this.latest = 0;
+    this.min = 0;
+    this.sampled = false;
+    this.smoothed = this.initialRtt;
+    this.variance = this.initialRtt / 2;
+  }
+
   /**
    * RFC 9002 §5.2: after persistent congestion is established, min_rtt SHOULD be set to the newest
    * sample, so a route change to a longer path is not hidden by an old minimum forever.

@@ -28,6 +28,11 @@ export interface SentPacket<F> {
   readonly inFlight: boolean;
   /** What the packet carried, opaque to recovery, handed back when the packet is acked or lost. */
   readonly frames: F;
+  /**
+   * A path MTU probe (RFC 8899, RFC 9000 §14.4): it counts in flight, but its loss says the path is too
+   * narrow, not congested, so it is no congestion signal and takes no part in persistent congestion.
+   */
+  readonly mtuProbe?: boolean;
 }
 
 /** ECN counts from an ACK frame of type 0x03 (RFC 9000 §19.3.2). */

@@ -50,7 +50,8 @@ test('1000 concurrent streams, each with a little data, all delivered', () => {
 });
 
 test('many small writes share packets; datagrams never exceed the configured size', () => {
-  const p = established();
+  // The base size without PMTU probes; discovery has its own tests (mtu-discovery.test.ts).
+  const p = established({ client: { limits: { pmtuDiscovery: false } } });
   const client = p.client.connection;
   let maxDatagram = 0;
   let datagrams = 0;

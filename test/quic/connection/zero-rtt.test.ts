@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplayGuard, TicketKeyring } from '../../../src/quic/tls/tickets.js';
 import type { SessionTicket } from '../../../src/quic/tls/types.js';
+import { EARLY_DATA_REJECTED_ERROR_CODE } from '../../../src/quic/connection/connection.js';
 import { CLIENT_ADDR, concat, makePair, runHandshake } from './sim-node.js';
 
 function firstTicket(ticketKeyring: TicketKeyring, replayGuard: ReplayGuard): SessionTicket {
@@ -35,18 +36,28 @@ function resumeWithData(ticket: SessionTicket, serverEarlyData: boolean, ticketK
   const sid = client.openStream(true);
   assert.notEqual(sid, undefined, 'a stream opens before the handshake, within the remembered limits');
   client.streamWrite(sid!, Buffer.from('CONNECT in the first flight'), true);
+  // RFC 9001 §4.6.2: on rejection the early stream is reset; the application sends again on a new one.
+  const resets: Array<{ streamId: number; errorCode: number }> = [];
+  let resentOn: number | undefined;
+  p.client.onEvent = (ev) => {
+    if (ev.type !== 'stream-reset') return;
+    resets.push({ streamId: ev.streamId, errorCode: ev.errorCode });
+    resentOn = client.openStream(true);
+    assert.notEqual(resentOn, undefined);
+    client.streamWrite(resentOn!, Buffer.from('CONNECT in the first flight'), true);
+  };
   const got: Uint8Array[] = [];
   let fin = false;
   let dataBeforeComplete = false;
   p.server.onEvent = (ev, node) => {
     if (ev.type === 'stream-readable') {
       if (!node.has('handshake-complete')) dataBeforeComplete = true;
-      for (let d = node.connection.streamRead(sid!); d; d = node.connection.streamRead(sid!)) got.push(Uint8Array.from(d));
+      for (let d = node.connection.streamRead(ev.streamId); d; d = node.connection.streamRead(ev.streamId)) got.push(Uint8Array.from(d));
     }
     if (ev.type === 'stream-finished') fin = true;
   };
   p.net.run({ done: () => fin && p.client.has('handshake-complete') && p.server.has('handshake-complete'), until: 5000 });
-  return { p, text: Buffer.from(concat(got)).toString(), fin, zeroRttPackets, dataBeforeComplete };
+  return { p, text: Buffer.from(concat(got)).toString(), fin, zeroRttPackets, dataBeforeComplete, resets, resentOn, sid: sid! };
 }
 
 function countZeroRtt(d: Uint8Array): number {
@@ -91,16 +102,42 @@ test('0-RTT accepted: the stream data of the first flight reaches the server bef
   assert.equal(r.p.server.eventsOf('handshake-complete')[0]!.earlyData, 'accepted');
 });
 
-test('0-RTT rejected: the client sends the same data again as 1-RTT (RFC 9001 §4.6.2)', () => {
+test('0-RTT rejected: early streams are reset and the application sends again on new ones (RFC 9001 §4.6.2)', () => {
   const ticketKeyring = new TicketKeyring();
   const replayGuard = new ReplayGuard({ windowMs: 10_000, maxEntries: 100 });
   const ticket = firstTicket(ticketKeyring, replayGuard);
   const r = resumeWithData(ticket, false, ticketKeyring, replayGuard);
   assert.ok(r.zeroRttPackets >= 1, 'the client tried 0-RTT');
   assert.equal(r.p.client.eventsOf('handshake-complete')[0]!.earlyData, 'rejected');
-  assert.equal(r.text, 'CONNECT in the first flight');
+  assert.deepEqual(r.resets, [{ streamId: r.sid, errorCode: EARLY_DATA_REJECTED_ERROR_CODE }], 'the early stream is reset locally');
+  // The server never saw the early stream: stream IDs start over under its real limits.
+  assert.equal(r.resentOn, r.sid);
+  assert.equal(r.text, 'CONNECT in the first flight', 'exactly one copy arrives');
   assert.ok(r.fin);
   assert.equal(r.dataBeforeComplete, false);
+  assert.equal(r.p.server.eventsOf('stream-opened').length, 1);
+  assert.equal(r.p.server.has('stream-reset'), false, 'nothing about the early stream reaches the server');
+});
+
+test('0-RTT rejected: the server limits, not the remembered ones, apply afterwards (RFC 9000 §7.4.1)', () => {
+  const ticketKeyring = new TicketKeyring();
+  const replayGuard = new ReplayGuard({ windowMs: 10_000, maxEntries: 100 });
+  const ticket = firstTicket(ticketKeyring, replayGuard);
+  // The server now allows only 2 bidirectional streams (the ticket remembered 100) and rejects 0-RTT.
+  const p = makePair({
+    seed: 9,
+    client: { tls: { session: ticket, enableEarlyData: true } },
+    server: { tls: { ticketKeyring, replayGuard, enableEarlyData: true }, transport: { initialMaxStreamsBidi: 2 } },
+  });
+  const client = p.client.connection;
+  const early = [client.openStream(true), client.openStream(true), client.openStream(true)];
+  assert.ok(early.every((id) => id !== undefined), 'three streams within the remembered limit');
+  runHandshake(p);
+  assert.equal(p.client.eventsOf('handshake-complete')[0]!.earlyData, 'rejected', 'changed parameters reject 0-RTT (RFC 9001 §4.6.1)');
+  assert.deepEqual(p.client.eventsOf('stream-reset').map((e) => e.streamId), early);
+  assert.notEqual(client.openStream(true), undefined);
+  assert.notEqual(client.openStream(true), undefined);
+  assert.equal(client.openStream(true), undefined, 'the server allows two');
 });
 
 test('a ticket without transport parameters does not offer 0-RTT', () => {

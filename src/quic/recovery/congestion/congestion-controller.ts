@@ -63,4 +63,9 @@ export interface CongestionController {
   pacingRate(rtt: RttView): number;
   /** RFC 9002 §7.2 / RFC 8899: the path's max datagram size changed. */
   setMaxDatagramSize(size: number): void;
+  /**
+   * Back to the initial state (initial window, no ssthresh, no recovery period), keeping the current
+   * max datagram size: RFC 9000 §9.4, the peer moved to a new address whose capacity is unknown.
+   */
+  reset(): void;
 }

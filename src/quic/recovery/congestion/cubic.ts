@@ -120,6 +120,16 @@ export class CubicController extends WindowController {
     this.epochStart = undefined;
   }
 
+  protected override onReset(): void {
+    // RFC 9438 §4.1: a new flow has no W_max, no epoch and no prior window.
+    this.wMax = undefined;
+    this.cwndPrior = undefined;
+    this.k = 0;
+    this.wEst = 0;
+    this.epochStart = undefined;
+    this.lastAckTime = undefined;
+  }
+
   /** RFC 9438 §4.2: a congestion avoidance stage begins. */
   private startEpoch(now: number): void {
     this.epochStart = now;

@@ -133,6 +133,16 @@ export abstract class WindowController implements CongestionController {
     if (this.ssthresh !== Infinity) this.ssthresh = Math.max(this.ssthresh, minimumWindow(next));
   }
 
+  reset(): void {
+    // RFC 9000 §9.4: the congestion controller is reset to its initial state (RFC 9002 §7.2, B.3).
+    this.cwnd = initialWindow(this.mss);
+    this.ssthresh = Infinity;
+    this.recoveryStartTime = undefined;
+    this.inFlightHighWater = 0;
+    this.atInitialWindow = true;
+    this.onReset();
+  }
+
   /** RFC 9002 B.6 OnCongestionEvent: at most one reduction per recovery period. */
   private onCongestionEvent(sentTime: number, now: number): void {
     if (this.inRecovery(sentTime)) return;
@@ -160,6 +170,8 @@ export abstract class WindowController implements CongestionController {
   protected onApplicationLimitedAck(_now: number): void {}
   /** Persistent congestion reset the window to the minimum. */
   protected onWindowCollapsed(): void {}
+  /** reset(): forget algorithm-specific state. */
+  protected onReset(): void {}
 }
 
 function validDatagramSize(size: number): number {
