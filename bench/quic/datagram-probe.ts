@@ -15,7 +15,7 @@ export interface DatagramProbe {
   /** Largest datagram in each direction. */
   clientToServer: number;
   serverToClient: number;
-  /** The size most client->server datagrams had: the data-carrying size of the transfer. */
+  /** The client->server datagram size that carried the most bytes: the data-carrying size of the transfer. */
   commonClientToServer: number;
   /** Datagrams in each direction: the receiver's share is mostly acknowledgements (RFC 9000 §13.2). */
   sentByClient: number;
@@ -56,10 +56,13 @@ export async function probeDatagramSize(serverPort: number, pki: Pki, pathMtuDis
     await bind(upstream);
     const r = await measureBulk('quicmq', port, pki, { bytes: PROBE_BYTES, durationMs: PROBE_TIME_MS, pathMtuDiscovery });
     if (r.error) result.error = r.error;
+    // The data-carrying size is the one that carried the most bytes, not the most datagrams: once path
+    // MTU discovery reaches 64 KiB on loopback, a handful of huge datagrams carry the transfer while small
+    // control datagrams (ACKs, probes) outnumber them.
     let most = 0;
     for (const [size, n] of sizes) {
-      if (n > most) {
-        most = n;
+      if (size * n > most) {
+        most = size * n;
         result.commonClientToServer = size;
       }
     }

@@ -5,6 +5,7 @@ import { QuicConnection } from '../connection/connection.js';
 import type { ClientTlsSettings, ConnectionLimits, LocalTransportSettings, ServerTlsSettings } from '../connection/options.js';
 import type { QuicConnectionApi } from '../connection/api.js';
 import type { ClientConnectionParams, ServerConnectionParams } from './endpoint-core.js';
+import { isLoopbackAddress, LOOPBACK_PMTU_MAX_DATAGRAM_SIZE, pathHost } from './loopback.js';
 
 export interface ConnectionSettings {
   alpn: string[];
@@ -13,6 +14,12 @@ export interface ConnectionSettings {
   keylog?: (line: string) => void;
   /** Wall clock for TLS (certificate validity, ticket age); default Date.now. */
   clock?: () => number;
+  /**
+   * pmtuMaxDatagramSize for peers on a loopback address, unless `limits.pmtuMaxDatagramSize` is given
+   * (default LOOPBACK_PMTU_MAX_DATAGRAM_SIZE). Large datagrams on loopback cost no fragmentation and cut
+   * per-packet work (one AEAD call, one syscall) by up to 50x; elsewhere the default 1452 stays.
+   */
+  loopbackPmtuMaxDatagramSize?: number;
 }
 
 export function serverConnectionFactory(tls: ServerTlsSettings, settings: ConnectionSettings): (p: ServerConnectionParams) => QuicConnectionApi {
@@ -51,11 +58,21 @@ function common(settings: ConnectionSettings, p: ServerConnectionParams | Client
     random: p.random,
     statelessResetKey: p.statelessResetKey,
     // The endpoint routes short headers by a fixed ID length, so the connection must issue IDs that long.
-    limits: { ...settings.limits, connectionIdLength: p.connectionIdLength },
+    limits: { ...settings.limits, ...loopbackLimits(settings, p.path.remote), connectionIdLength: p.connectionIdLength },
     ...(settings.transport !== undefined ? { transport: settings.transport } : {}),
     path: p.path,
     localConnectionId: p.localConnectionId,
     ...(settings.keylog !== undefined ? { keylog: settings.keylog } : {}),
     ...(settings.clock !== undefined ? { clock: settings.clock } : {}),
   };
+}
+
+/**
+ * RFC 9000 §14.3: PMTU discovery may search up to the loopback MTU when the peer is on this host. The
+ * limits this adds for a connection to `remote` ("ip:port"); empty elsewhere or when the application
+ * chose pmtuMaxDatagramSize itself.
+ */
+export function loopbackLimits(settings: ConnectionSettings, remote: string): Partial<ConnectionLimits> {
+  if (settings.limits?.pmtuMaxDatagramSize !== undefined || !isLoopbackAddress(pathHost(remote))) return {};
+  return { pmtuMaxDatagramSize: settings.loopbackPmtuMaxDatagramSize ?? LOOPBACK_PMTU_MAX_DATAGRAM_SIZE };
 }

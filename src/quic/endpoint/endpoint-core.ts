@@ -7,7 +7,6 @@
 // (§5.2.2, §8.1.2) or a Stateless Reset (§10.3), and keeps its routing table in step with the
 // connections' 'cid-issued'/'cid-retired' events. Connections are created by an injected factory, so the
 // endpoint only needs the QuicConnectionApi surface. Every queue and table it owns is bounded.
-import { randomBytes } from 'node:crypto';
 import type { ConnectionEvent, OutgoingDatagram, PathAddress, QuicConnectionApi } from '../connection/api.js';
 import { buildStatelessReset, deriveStatelessResetToken, STATELESS_RESET_KEY_LENGTH } from '../crypto/stateless-reset.js';
 import { TransportErrorCode } from '../wire/errors.js';
@@ -22,6 +21,7 @@ import {
   type ParsedLongHeaderPacket,
 } from '../wire/header.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { RandomPool } from './random-pool.js';
 import { QuicEndpointError } from './errors.js';
 import { TokenBucket } from './rate-limiter.js';
 import { initialClosePacket, statelessResetLength, versionNegotiationPacket } from './stateless-packets.js';
@@ -219,7 +219,12 @@ export class EndpointCore {
 
   constructor(options: EndpointCoreOptions = {}) {
     const d = ENDPOINT_CORE_DEFAULTS;
-    this.random = options.random ?? ((n) => randomBytes(n));
+    if (options.random !== undefined) this.random = options.random;
+    else {
+      // One CSPRNG refill per few hundred connection IDs and nonces instead of one call each.
+      const pool = new RandomPool();
+      this.random = (n) => pool.take(n);
+    }
     this.connectionIdLength = options.connectionIdLength ?? d.connectionIdLength;
     if (!Number.isInteger(this.connectionIdLength) || this.connectionIdLength < MIN_LOCAL_CID_LENGTH || this.connectionIdLength > MAX_CONNECTION_ID_LENGTH) {
       throw new QuicEndpointError('ERR_QUIC_ENDPOINT_OPTIONS', `connectionIdLength must be ${MIN_LOCAL_CID_LENGTH}..${MAX_CONNECTION_ID_LENGTH}`);

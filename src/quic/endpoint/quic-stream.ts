@@ -76,6 +76,16 @@ export class QuicStream extends Duplex {
     this.flushWrite();
   }
 
+  /**
+   * Writes Node buffered while an earlier one waited for the connection: handed over as one chunk, so
+   * one streamWrite (and one wake-up) carries them all and they fill whole STREAM frames.
+   */
+  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: (error?: Error | null) => void): void {
+    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this.pendingWrite = { data, callback };
+    this.flushWrite();
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     try {
       this.owner.connection.streamFinish(this.id);

@@ -76,11 +76,20 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
   private local = '';
   private inFlight = 0;
   private scheduled = false;
+  private receiveFlush: NodeJS.Immediate | undefined;
+  /** The last peer address seen and sent to, with its parsed and formatted forms (one-entry caches). */
+  private lastRemoteAddress = '';
+  private lastRemotePort = -1;
+  private lastRemote = '';
+  private lastSendRemote = '';
+  private lastSendTarget: { address: string; port: number } = { address: '', port: 0 };
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closing: Promise<void> | undefined;
   private readonly drainWaiters = new Set<() => void>();
+  /** Connections the application gave work since the last drive (at most one entry per connection). */
+  private readonly woken = new Set<EndpointConnection>();
   private readonly idleWaiters = new Set<() => void>();
 
   private constructor(socket: Socket, options: UdpEndpointOptions) {
@@ -152,7 +161,8 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
   /** @internal ConnectionDriver: the application gave a connection work. */
   wake(entry: EndpointConnection): void {
     if (this.state === 'closed') return;
-    this.core.wake(entry);
+    // Streams wake their connection on every write; the core services it (events, timer) once per drive.
+    this.woken.add(entry);
     this.schedule();
   }
 
@@ -230,12 +240,34 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.state === 'closed') return;
-    this.core.receive(msg, { local: this.local, remote: formatAddress(rinfo.address, rinfo.port) }, clock());
-    this.schedule();
+    // Bursts come from one peer: reuse its formatted address rather than rebuild it per datagram.
+    if (rinfo.port !== this.lastRemotePort || rinfo.address !== this.lastRemoteAddress) {
+      this.lastRemoteAddress = rinfo.address;
+      this.lastRemotePort = rinfo.port;
+      this.lastRemote = formatAddress(rinfo.address, rinfo.port);
+    }
+    this.core.receive(msg, { local: this.local, remote: this.lastRemote }, clock());
+    this.scheduleAfterReceive();
+  }
+
+  /**
+   * Node runs microtasks after every single 'message' event, so a microtask here would poll connections
+   * between two datagrams of the same burst: each poll answers with its own ACK (RFC 9000 §13.2.2, one per
+   * two ack-eliciting packets) and sends data packets half full. setImmediate runs once libuv has handed us
+   * every datagram already queued on the socket (its poll phase reads them in one go), so one ACK covers
+   * the whole burst and the replies fill whole packets.
+   */
+  private scheduleAfterReceive(): void {
+    if (this.receiveFlush !== undefined || this.state === 'closed') return;
+    this.receiveFlush = setImmediate(() => {
+      this.receiveFlush = undefined;
+      this.drive();
+    });
   }
 
   private schedule(): void {
-    if (this.scheduled || this.state === 'closed') return;
+    // A receive flush is due in this turn already; it polls everything the application did meanwhile too.
+    if (this.scheduled || this.receiveFlush !== undefined || this.state === 'closed') return;
     this.scheduled = true;
     // A microtask coalesces everything the application does in one tick into as few packets as possible.
     queueMicrotask(() => {
@@ -247,6 +279,8 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
   private drive(): void {
     if (this.state === 'closed') return;
     const now = clock();
+    for (const entry of this.woken) this.core.wake(entry);
+    this.woken.clear();
     this.dispatchEvents();
     let sent = 0;
     while (sent < this.maxPerTurn && this.inFlight < this.maxInFlight) {
@@ -268,7 +302,11 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
   }
 
   private send(data: Uint8Array, remote: string): void {
-    const { address, port } = parseAddress(remote);
+    if (remote !== this.lastSendRemote) {
+      this.lastSendRemote = remote;
+      this.lastSendTarget = parseAddress(remote);
+    }
+    const { address, port } = this.lastSendTarget;
     this.inFlight++;
     try {
       this.socket.send(data, port, address, (err) => {
@@ -322,6 +360,11 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
   private armTimer(now: number): void {
     const at = this.core.nextTimeout();
     if (at === this.timerAt) return;
+    // A timer already due no later than the new deadline stays: it fires early, handleTimeout() finds
+    // nothing due and drive() re-arms it. Most deadline moves are postponements (ACK delay, idle timeout,
+    // PTO pushed back by each ACK), and clearTimeout + setTimeout per datagram burst costs more than one
+    // spurious wake-up. Without any deadline the timer goes, so an idle endpoint keeps no timer alive.
+    if (at !== undefined && this.timer !== undefined && this.timerAt !== undefined && this.timerAt <= at) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = at;
@@ -340,6 +383,9 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
     this.state = 'closed';
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.receiveFlush !== undefined) clearImmediate(this.receiveFlush);
+    this.receiveFlush = undefined;
+    this.woken.clear();
     const leftover: ConnectionCloseInfo = { code: TransportErrorCode.NO_ERROR, application: false, reason: 'endpoint closed', remote: false, cause: 'close' };
     for (const entry of this.core.allConnections()) (entry.app as QuicConnectionHandle | undefined)?.dispatch({ type: 'closed', info: leftover });
     try {

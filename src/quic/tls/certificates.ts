@@ -2,7 +2,7 @@
 // peer's chain (RFC 8446 §4.4.2.4) by building a path to a trust anchor and checking it as RFC 5280 §6
 // describes (signatures, validity, basicConstraints, pathLen, key usage), plus the server's name
 // (RFC 9525). Signatures are checked by node:crypto (OpenSSL); structure is read by certificate-fields.ts.
-import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { Alert } from './alerts.js';
 import { CertificateParseError, KeyUsageBit, Oid, parseCertificateFields, type CertificateFields } from './certificate-fields.js';
@@ -217,7 +217,35 @@ export function createTrustStore(caPems?: Array<string | Uint8Array>): TrustStor
     nodeRootStore ??= buildTrustStore([...rootCertificates], true);
     return nodeRootStore;
   }
-  return buildTrustStore(caPems);
+  // Clients pass the same CA files to every connection: parsing and indexing them per handshake cost
+  // more than the handshake's own signature checks. A TrustStore never changes once built, so one per
+  // distinct CA set is shared; the cache is small and bounded (least recently used goes first).
+  const key = trustStoreCacheKey(caPems);
+  const cached = trustStoreCache.get(key);
+  if (cached !== undefined) {
+    trustStoreCache.delete(key);
+    trustStoreCache.set(key, cached);
+    return cached;
+  }
+  const store = buildTrustStore(caPems);
+  trustStoreCache.set(key, store);
+  if (trustStoreCache.size > TRUST_STORE_CACHE_SIZE) trustStoreCache.delete(trustStoreCache.keys().next().value!);
+  return store;
+}
+
+/** Distinct CA sets whose parsed trust store createTrustStore keeps. */
+export const TRUST_STORE_CACHE_SIZE = 16;
+const trustStoreCache = new Map<string, TrustStore>();
+
+/** SHA-256 over the CA inputs (kind, length and bytes of each), so equal contents share a store. */
+function trustStoreCacheKey(pems: Array<string | Uint8Array>): string {
+  const hash = createHash('sha256');
+  for (const pem of pems) {
+    const bytes = typeof pem === 'string' ? Buffer.from(pem, 'utf8') : pem;
+    hash.update(`${typeof pem === 'string' ? 's' : 'b'}${bytes.byteLength}:`);
+    hash.update(bytes);
+  }
+  return hash.digest('base64');
 }
 
 function buildTrustStore(pems: Array<string | Uint8Array>, skipMalformed = false): TrustStore {

@@ -81,6 +81,50 @@ test('writes wait for stream-writable when the connection accepts less (backpres
   assert.deepEqual(conn.calls, ['finish 0'], 'end() = FIN after all data');
 });
 
+test('writes buffered behind a refused one reach the connection as one streamWrite, in order', async () => {
+  const conn = new StreamStub();
+  conn.capacity = 0;
+  const o = owner(conn);
+  const s = new QuicStream(o, 0, { readable: true, writable: true });
+  const callbacks: number[] = [];
+  s.write(Buffer.from('first'), () => callbacks.push(0));
+  for (let i = 1; i <= 5; i++) s.write(Buffer.from(`-${i}`), () => callbacks.push(i));
+  await tick();
+  assert.deepEqual(callbacks, [], 'nothing is accepted yet');
+  const writesBefore = conn.written.length;
+  conn.capacity = 1000;
+  s.onWritable();
+  await tick();
+  assert.deepEqual(callbacks, [0, 1, 2, 3, 4, 5]);
+  const after = conn.written.slice(writesBefore).filter((b) => b.length > 0);
+  assert.deepEqual(after.map((b) => b.toString()), ['first', '-1-2-3-4-5'], 'the five buffered writes went over in one call');
+  s.destroy();
+  await closed(s);
+});
+
+test('a refusal in the middle of a batched write keeps the rest for the next stream-writable', async () => {
+  const conn = new StreamStub();
+  conn.capacity = 0;
+  const o = owner(conn);
+  const s = new QuicStream(o, 0, { readable: true, writable: true });
+  let done = 0;
+  s.write(Buffer.from('aa'), () => done++);
+  s.write(Buffer.from('bb'), () => done++);
+  s.write(Buffer.from('cc'), () => done++);
+  await tick();
+  conn.capacity = 3;
+  s.onWritable();
+  await tick();
+  assert.equal(done, 1, 'the first write completed; the batch of two waits');
+  conn.capacity = 100;
+  s.onWritable();
+  await tick();
+  assert.equal(done, 3);
+  assert.equal(Buffer.concat(conn.written).toString(), 'aabbcc');
+  s.destroy();
+  await closed(s);
+});
+
 test('reads pull only while Node wants data; FIN ends the readable after everything was read', async () => {
   const conn = new StreamStub();
   conn.incoming.set(0, [Buffer.alloc(10, 1), Buffer.alloc(10, 2), Buffer.alloc(10, 3)]);
