@@ -104,9 +104,10 @@ export function derivePacketProtectionKeys(suite: CipherSuite, secret: Uint8Arra
   checkSecret(suite, secret);
   return {
     suite,
-    key: hkdfExpandLabel(suite.hash, secret, 'quic key', EMPTY, suite.keyLength),
-    iv: hkdfExpandLabel(suite.hash, secret, 'quic iv', EMPTY, suite.ivLength),
-    hp: hkdfExpandLabel(suite.hash, secret, 'quic hp', EMPTY, suite.hpKeyLength),
+    // Kept as long as the keys are in use: copied out of the HKDF output (see unpooledCopy).
+    key: unpooledCopy(hkdfExpandLabel(suite.hash, secret, 'quic key', EMPTY, suite.keyLength)),
+    iv: unpooledCopy(hkdfExpandLabel(suite.hash, secret, 'quic iv', EMPTY, suite.ivLength)),
+    hp: unpooledCopy(hkdfExpandLabel(suite.hash, secret, 'quic hp', EMPTY, suite.hpKeyLength)),
   };
 }
 
@@ -116,7 +117,19 @@ export function derivePacketProtectionKeys(suite: CipherSuite, secret: Uint8Arra
  */
 export function nextTrafficSecret(suite: CipherSuite, secret: Uint8Array): Buffer {
   checkSecret(suite, secret);
-  return hkdfExpandLabel(suite.hash, secret, 'quic ku', EMPTY, hashLength(suite.hash));
+  // Kept until the next key update (see unpooledCopy).
+  return unpooledCopy(hkdfExpandLabel(suite.hash, secret, 'quic ku', EMPTY, hashLength(suite.hash)));
+}
+
+/**
+ * A copy in its own ArrayBuffer. HKDF output comes from Buffer.allocUnsafe, a view into Node's shared
+ * 8 KiB pool; keys and secrets are kept for the connection's lifetime, and one kept view pins the whole
+ * pool block. Buffer.alloc never uses the pool.
+ */
+export function unpooledCopy(bytes: Uint8Array): Buffer {
+  const copy = Buffer.alloc(bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 /** RFC 9001 §6.1: keys of the next key phase; `hp` carries over unchanged. */

@@ -13,7 +13,7 @@ import { createCipheriv, createDecipheriv, type Cipher, type CipherGCMTypes } fr
 import { InvalidPacketError, QuicError, TransportErrorCode } from '../wire/errors.js';
 import { checkReservedBits, isLongHeader, keyPhaseOf, packetNumberLengthOf, type FramePacketType } from '../wire/header.js';
 import { decodePacketNumber, readTruncatedPacketNumber, writePacketNumber, type PacketNumberLength } from '../wire/packet-number.js';
-import type { CipherSuite, PacketProtectionKeys } from './keys.js';
+import { unpooledCopy, type CipherSuite, type PacketProtectionKeys } from './keys.js';
 
 /** RFC 9001 §5.4.2: the header protection sample is 16 bytes. */
 export const HEADER_PROTECTION_SAMPLE_LENGTH = 16;
@@ -78,9 +78,11 @@ class AeadPacketProtector implements PacketProtector {
     }
     this.suite = suite;
     this.tagLength = suite.tagLength;
-    this.key = Buffer.from(keys.key);
-    this.iv = Buffer.from(keys.iv);
-    this.hp = Buffer.from(keys.hp);
+    // Kept as long as the key is in use: copied with Buffer.alloc, which (unlike Buffer.from) never hands
+    // out a view into Node's shared 8 KiB pool, so these 60-odd bytes do not pin a whole pool block.
+    this.key = unpooledCopy(keys.key);
+    this.iv = unpooledCopy(keys.iv);
+    this.hp = unpooledCopy(keys.hp);
     this.nonce = Buffer.alloc(suite.ivLength);
     this.authTagOptions = { authTagLength: suite.tagLength };
     this.aead = suite.aead as CipherGCMTypes;

@@ -20,6 +20,11 @@ export interface ConnectionSettings {
    * per-packet work (one AEAD call, one syscall) by up to 50x; elsewhere the default 1452 stays.
    */
   loopbackPmtuMaxDatagramSize?: number;
+  /**
+   * Server: send each client a NEW_TOKEN token once its handshake is confirmed (RFC 9000 §8.1.3), so its
+   * next connection skips the Retry round trip. Default true.
+   */
+  sendNewTokens?: boolean;
 }
 
 export function serverConnectionFactory(tls: ServerTlsSettings, settings: ConnectionSettings): (p: ServerConnectionParams) => QuicConnectionApi {
@@ -31,6 +36,8 @@ export function serverConnectionFactory(tls: ServerTlsSettings, settings: Connec
         originalDestinationConnectionId: p.originalDestinationConnectionId,
         ...(p.retrySourceConnectionId !== undefined ? { retrySourceConnectionId: p.retrySourceConnectionId } : {}),
         addressValidated: p.addressValidated,
+        // The endpoint seals the token (it holds the key and opens it later); expiry is wall-clock time.
+        ...(settings.sendNewTokens !== false ? { newToken: (peerAddress: string) => p.newToken((settings.clock ?? Date.now)(), peerAddress) } : {}),
       },
       p.now,
     );

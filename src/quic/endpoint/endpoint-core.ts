@@ -70,8 +70,13 @@ export interface ServerConnectionParams {
   /** RFC 9000 §10.3.2: the key resets tokens are derived from; shared with the endpoint so it can reset lost connections. */
   statelessResetKey: Uint8Array;
   random: (n: number) => Uint8Array;
-  /** Seals a NEW_TOKEN token for this client (RFC 9000 §8.1.3) that this endpoint will accept later. */
-  newToken: (now: number) => Uint8Array;
+  /**
+   * Seals a NEW_TOKEN token (RFC 9000 §8.1.3) that this endpoint will accept later from the same IP.
+   * `now` is wall-clock ms (the token's expiry outlives the process); `peerAddress` ("ip:port") defaults
+   * to the address the connection started from, and is the current path's after a migration (§8.1.3:
+   * the token is for the address the client will connect from next).
+   */
+  newToken: (now: number, peerAddress?: string) => Uint8Array;
   now: number;
 }
 
@@ -539,7 +544,7 @@ export class EndpointCore {
       connectionIdLength: this.connectionIdLength,
       statelessResetKey: this.resetKey,
       random: this.random,
-      newToken: (at: number) => tokens.sealNewToken(remote, at),
+      newToken: (at: number, peerAddress: string = remote) => tokens.sealNewToken(peerAddress, at),
       now,
     };
     if (decision.retrySourceCid !== undefined) params.retrySourceConnectionId = decision.retrySourceCid;

@@ -11,6 +11,7 @@ import type { CongestionAlgorithm } from '../recovery/congestion/congestion-cont
 import { serverConnectionFactory } from './connection-factory.js';
 import type { QuicConnectionHandle } from './connection-handle.js';
 import { QuicEndpointError } from './errors.js';
+import type { AddressTokenOptions } from './tokens.js';
 import { UdpEndpoint, type UdpEndpointOptions } from './udp-endpoint.js';
 
 export const QUIC_SERVER_DEFAULTS = Object.freeze({
@@ -48,6 +49,14 @@ export interface QuicServerOptions {
   requireClientCertificate?: boolean;
   /** Address-token secret (32 bytes): share it between servers behind one address. */
   tokenKey?: Uint8Array;
+  /**
+   * Send each client a NEW_TOKEN token after its handshake (RFC 9000 §8.1.3): presented on a later
+   * connection from the same IP, it validates the address, so that connection gets no Retry and no
+   * amplification limit. Default true.
+   */
+  sendNewTokens?: boolean;
+  /** Lifetime of NEW_TOKEN tokens, ms (default ADDRESS_TOKEN_DEFAULTS.newTokenLifetimeMs, 24 h). */
+  newTokenLifetimeMs?: number;
   transport?: Partial<LocalTransportSettings>;
   limits?: Partial<ConnectionLimits>;
   /** TLS key log lines (NSS format); default: appended to $SSLKEYLOGFILE when set. */
@@ -91,7 +100,17 @@ export class QuicServer extends EventEmitter<{ connection: [QuicConnectionHandle
     const limits: Partial<ConnectionLimits> = { ...o.limits };
     if (o.congestionControl !== undefined) limits.congestionControl = o.congestionControl;
     const keylog = o.keylog ?? keyLoggerFromEnv();
-    const createConnection = serverConnectionFactory(this.tls, { alpn: o.alpn, transport, limits, ...(keylog !== undefined ? { keylog } : {}) });
+    const createConnection = serverConnectionFactory(this.tls, {
+      alpn: o.alpn,
+      transport,
+      limits,
+      ...(keylog !== undefined ? { keylog } : {}),
+      ...(o.sendNewTokens !== undefined ? { sendNewTokens: o.sendNewTokens } : {}),
+    });
+    const tokens: AddressTokenOptions = {
+      ...(o.tokenKey !== undefined ? { key: o.tokenKey } : {}),
+      ...(o.newTokenLifetimeMs !== undefined ? { newTokenLifetimeMs: o.newTokenLifetimeMs } : {}),
+    };
     const endpoint = await UdpEndpoint.open(host, port, {
       emitConnectionBeforeHandshake: o.enableEarlyData === true,
       ...o.endpoint,
@@ -100,7 +119,7 @@ export class QuicServer extends EventEmitter<{ connection: [QuicConnectionHandle
         ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
         ...(o.maxHandshakes !== undefined ? { maxHandshakes: o.maxHandshakes } : {}),
         retry: o.retry ?? false,
-        ...(o.tokenKey !== undefined ? { tokens: { key: o.tokenKey } } : {}),
+        tokens,
       },
     });
     endpoint.on('connection', (c) => this.emit('connection', c));

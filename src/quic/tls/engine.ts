@@ -4,6 +4,7 @@
 // (TLS mode) and the exporter.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { hashLength } from '../crypto/hkdf.js';
+import { unpooledCopy } from '../crypto/keys.js';
 import { Alert, TlsAlert, alert, quicErrorCodeForAlert } from './alerts.js';
 import { CIPHER_SUITES, DEFAULT_CIPHER_SUITES, type CipherSuiteInfo } from './cipher-suites.js';
 import { NamedGroup, type CipherSuiteName, type NamedGroupName } from './constants.js';
@@ -92,7 +93,7 @@ export abstract class TlsEngine {
     if (this.mode === 'quic' && opts.transportParameters === undefined) {
       throw new TlsConfigError("'quic' mode needs transportParameters (RFC 9001 §8.2)");
     }
-    this.transportParameters = opts.transportParameters ? Buffer.from(opts.transportParameters) : undefined;
+    this.transportParameters = opts.transportParameters ? unpooledCopy(opts.transportParameters) : undefined;
     const random = opts.random ?? randomBytes;
     this.random = (n: number): Buffer => {
       const b = random(n);
@@ -249,7 +250,9 @@ export abstract class TlsEngine {
     suite: CipherSuiteInfo = this.suite!,
   ): void {
     if (keylogLabel) this.logSecret(keylogLabel, secret);
-    this.emit({ type: 'keys', level, direction, suite, secret });
+    // The connection keeps the 1-RTT secrets for key updates (RFC 9001 §6): give it a copy that does not pin
+    // a Buffer pool block (crypto/keys.ts unpooledCopy).
+    this.emit({ type: 'keys', level, direction, suite, secret: unpooledCopy(secret) });
   }
 
   /** Reports a secret to the key logger only; a failing logger must not break the handshake. */

@@ -18,6 +18,7 @@ import {
   TLS13,
 } from './constants.js';
 import { TlsConfigError, TlsEngine } from './engine.js';
+import { unpooledCopy } from '../crypto/keys.js';
 import {
   decodeAlpn,
   decodeCookie,
@@ -202,7 +203,7 @@ export class TlsServer extends TlsEngine {
     if (this.mode === 'quic') {
       const tp = exts.get(X.quic_transport_parameters);
       if (tp === undefined) throw alert('missing_extension', 'client sent no quic_transport_parameters (RFC 9001 §8.2)');
-      peerTransportParameters = Buffer.from(tp);
+      peerTransportParameters = unpooledCopy(tp);
     }
 
     this.psk = this.selectPsk(ch, msg, suite);
@@ -223,7 +224,7 @@ export class TlsServer extends TlsEngine {
     }
 
     this.suite = suite;
-    this.clientRandom = Buffer.from(ch.random);
+    this.clientRandom = unpooledCopy(ch.random);
     this.transcript.add(msg.raw);
     const schedule = (this.schedule = new KeySchedule(suite.hash, this.psk?.state.psk));
     if (peerTransportParameters) this.emit({ type: 'peer-transport-parameters', data: peerTransportParameters });
@@ -268,9 +269,10 @@ export class TlsServer extends TlsEngine {
     this.send('handshake', Buffer.concat(flight));
 
     const thFin = this.transcript.current();
-    this.applicationWriteSecret = schedule.serverApplicationTrafficSecret(thFin);
-    this.clientApplicationSecret = schedule.clientApplicationTrafficSecret(thFin);
-    this.exporterMasterSecret = schedule.exporterMasterSecret(thFin);
+    // Kept for the connection's lifetime (KeyUpdate, exporter): copied out of the Buffer pool (crypto/keys.ts unpooledCopy).
+    this.applicationWriteSecret = unpooledCopy(schedule.serverApplicationTrafficSecret(thFin));
+    this.clientApplicationSecret = unpooledCopy(schedule.clientApplicationTrafficSecret(thFin));
+    this.exporterMasterSecret = unpooledCopy(schedule.exporterMasterSecret(thFin));
     this.logSecret('EXPORTER_SECRET', this.exporterMasterSecret);
     // RFC 9001 §4.1.4 / §5.7: the server may send 0.5-RTT data now; it reads 1-RTT only after the client Finished.
     this.installKey('application', 'write', this.applicationWriteSecret, 'SERVER_TRAFFIC_SECRET_0');
@@ -389,7 +391,7 @@ export class TlsServer extends TlsEngine {
       return;
     }
     verifyCertificateChain(cert.certificates, { trust: this.trustStore, purpose: 'client', now: new Date(this.now()) });
-    this.peerCertificates = cert.certificates.map((c) => Buffer.from(c));
+    this.peerCertificates = cert.certificates.map((c) => unpooledCopy(c));
     this.state = 'wait_client_cv';
   }
 
@@ -401,6 +403,9 @@ export class TlsServer extends TlsEngine {
   private onClientFinished(msg: RawHandshakeMessage): void {
     const suite = this.suite!;
     this.verifyPeerFinished(msg, 'client', this.clientHandshakeSecret!);
+    // The client's handshake secret has no further use (RFC 9001 §4.9.2: handshake keys are discarded once
+    // the handshake is confirmed); dropping it also frees the pooled Buffer block it is a view into.
+    this.clientHandshakeSecret = undefined;
     this.setReadLevel('application');
     this.applicationReadSecret = this.clientApplicationSecret;
     this.installKey('application', 'read', this.clientApplicationSecret!, 'CLIENT_TRAFFIC_SECRET_0');

@@ -166,7 +166,7 @@ function applyParameter(p: TransportParameters, id: number, value: Uint8Array, s
       return;
     case P.stateless_reset_token:
       if (value.length !== STATELESS_RESET_TOKEN_LENGTH) throw paramError('stateless_reset_token must be 16 bytes');
-      p.statelessResetToken = value;
+      p.statelessResetToken = ownedCopy(value);
       return;
     case P.max_udp_payload_size: {
       const v = varintValue(value, 'max_udp_payload_size');
@@ -255,7 +255,17 @@ function streamCountValue(value: Uint8Array, name: string): number {
 
 function connectionIdValue(value: Uint8Array, name: string): Uint8Array {
   if (value.length > MAX_CONNECTION_ID_LENGTH) throw paramError(`${name} longer than 20 bytes`);
-  return value;
+  return ownedCopy(value);
+}
+
+/**
+ * Byte values kept for the connection's lifetime are copied out of the extension they were decoded from:
+ * that is often a view into a received datagram or into one of Node's shared 8 KiB Buffer pool blocks,
+ * and a view of a few bytes would keep the whole block alive. `new Uint8Array(typedArray)` always copies
+ * into a new ArrayBuffer of exactly that size.
+ */
+function ownedCopy(value: Uint8Array): Uint8Array {
+  return new Uint8Array(value);
 }
 
 function preferredAddressValue(value: Uint8Array): PreferredAddress {
@@ -270,7 +280,14 @@ function preferredAddressValue(value: Uint8Array): PreferredAddress {
   const connectionId = r.bytesView(cidLength);
   const statelessResetToken = r.bytesView(STATELESS_RESET_TOKEN_LENGTH);
   if (!r.atEnd) throw paramError('preferred_address has trailing bytes');
-  return { ipv4Address, ipv4Port, ipv6Address, ipv6Port, connectionId, statelessResetToken };
+  return {
+    ipv4Address: ownedCopy(ipv4Address),
+    ipv4Port,
+    ipv6Address: ownedCopy(ipv6Address),
+    ipv6Port,
+    connectionId: ownedCopy(connectionId),
+    statelessResetToken: ownedCopy(statelessResetToken),
+  };
 }
 
 export interface EncodeTransportParametersOptions {
