@@ -873,7 +873,7 @@ export class QuicConnection implements QuicConnectionApi {
       if (this.closeState !== undefined) break;
       handleFrame(this.frameTarget, space, f, path, now, arrivedOnCid);
     }
-    space.acks.onPacketReceived(pn, now, ackEliciting);
+    space.acks.onPacketReceived(pn, now, ackEliciting, 'not-ect', opened.payload.length);
     // RFC 9000 §10.1: any packet processed restarts the idle timer.
     this.ackElicitingSentSinceReceive = false;
     this.restartIdleTimer(now);

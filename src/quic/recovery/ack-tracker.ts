@@ -6,6 +6,15 @@ import type { EcnCounts, PacketNumberSpace } from './types.js';
 export const DEFAULT_LOCAL_MAX_ACK_DELAY_MS = 25;
 /** RFC 9000 §13.2.2: acknowledge at least every second ack-eliciting packet. */
 export const DEFAULT_ACK_ELICITING_THRESHOLD = 2;
+/**
+ * Ack-eliciting payload bytes that also make an ACK due at once: two minimum-size QUIC packets' worth
+ * (RFC 9000 §14: 1200 bytes). Two ordinary packets reach the packet threshold first, so this only matters
+ * for datagrams far above 1200 bytes (a loopback path's PMTU reaches 64 KiB): there one packet carries as
+ * much as fifty, and holding its ACK for max_ack_delay would leave the sender idle on a congestion window
+ * it filled with one packet. TCP acknowledges by bytes for the same reason ("at least every second
+ * full-sized segment", RFC 5681 §4.2); RFC 9000 §13.2.1 lets a receiver acknowledge sooner than required.
+ */
+export const DEFAULT_ACK_ELICITING_BYTES_THRESHOLD = 2 * 1200;
 /** Ranges remembered; beyond this the oldest is forgotten (RFC 9000 §13.2.3). */
 export const DEFAULT_MAX_ACK_RANGES = 64;
 /** RFC 9000 §18.2: ack_delay_exponent values above 20 are invalid. */
@@ -18,6 +27,8 @@ export interface AckTrackerOptions {
   /** Our max_ack_delay transport parameter, ms; Application Data ACKs wait at most this long. */
   maxAckDelay?: number;
   ackElicitingThreshold?: number;
+  /** Pending ack-eliciting payload bytes that make an ACK due at once (see DEFAULT_ACK_ELICITING_BYTES_THRESHOLD). */
+  ackElicitingBytesThreshold?: number;
   maxRanges?: number;
 }
 
@@ -42,6 +53,7 @@ export class AckTracker {
   readonly space: PacketNumberSpace;
   private readonly maxAckDelay: number;
   private readonly threshold: number;
+  private readonly bytesThreshold: number;
   private readonly maxRanges: number;
   /** Received packet numbers, descending, disjoint and non-adjacent. */
   private ranges: Range[] = [];
@@ -52,6 +64,8 @@ export class AckTracker {
   private largestAckEliciting = -1;
   /** Ack-eliciting packets received since the last ACK was sent. */
   private pendingAckEliciting = 0;
+  /** Payload bytes of those packets. */
+  private pendingAckElicitingBytes = 0;
   private firstPendingTime: number | undefined;
   /** Receipt time of a packet that requires an immediate ACK (RFC 9000 §13.2.1). */
   private immediateAckTime: number | undefined;
@@ -65,12 +79,16 @@ export class AckTracker {
     this.space = space;
     this.maxAckDelay = options.maxAckDelay ?? DEFAULT_LOCAL_MAX_ACK_DELAY_MS;
     this.threshold = options.ackElicitingThreshold ?? DEFAULT_ACK_ELICITING_THRESHOLD;
+    this.bytesThreshold = options.ackElicitingBytesThreshold ?? DEFAULT_ACK_ELICITING_BYTES_THRESHOLD;
     this.maxRanges = options.maxRanges ?? DEFAULT_MAX_ACK_RANGES;
     if (!(this.maxAckDelay >= 0) || !Number.isFinite(this.maxAckDelay)) {
       throw new RangeError(`maxAckDelay must be a non-negative number of ms, got ${this.maxAckDelay}`);
     }
     if (!Number.isSafeInteger(this.threshold) || this.threshold < 1) {
       throw new RangeError(`ackElicitingThreshold must be a positive integer, got ${this.threshold}`);
+    }
+    if (!Number.isSafeInteger(this.bytesThreshold) || this.bytesThreshold < 1) {
+      throw new RangeError(`ackElicitingBytesThreshold must be a positive integer, got ${this.bytesThreshold}`);
     }
     if (!Number.isSafeInteger(this.maxRanges) || this.maxRanges < 1) {
       throw new RangeError(`maxRanges must be a positive integer, got ${this.maxRanges}`);
@@ -105,9 +123,10 @@ export class AckTracker {
 
   /**
    * Records a processed packet. Returns false (and changes nothing) for a duplicate. `pn` must be a
-   * decoded, safe-integer packet number.
+   * decoded, safe-integer packet number; `payloadBytes` is the size of its decrypted payload (0 when
+   * unknown: then only the packet count makes an ACK due).
    */
-  onPacketReceived(pn: number, now: number, ackEliciting: boolean, ecn: EcnCodepoint = 'not-ect'): boolean {
+  onPacketReceived(pn: number, now: number, ackEliciting: boolean, ecn: EcnCodepoint = 'not-ect', payloadBytes = 0): boolean {
     if (!Number.isSafeInteger(pn) || pn < 0 || this.isDuplicate(pn)) return false;
     // RFC 9000 §13.2.1: an ack-eliciting packet that arrives out of order (below another ack-eliciting
     // one) or leaves a gap above the largest ack-eliciting packet is acknowledged without delay.
@@ -129,6 +148,7 @@ export class AckTracker {
     // RFC 9000 §13.2.1: non-ack-eliciting packets never cause an ACK on their own.
     if (pn > this.largestAckEliciting) this.largestAckEliciting = pn;
     this.pendingAckEliciting++;
+    if (payloadBytes > 0) this.pendingAckElicitingBytes += payloadBytes;
     this.firstPendingTime ??= now;
     const immediate =
       // RFC 9000 §13.2.1: Initial and Handshake packets are acknowledged immediately.
@@ -137,7 +157,9 @@ export class AckTracker {
       // RFC 9000 §13.2.1: CE-marked packets SHOULD be acknowledged immediately.
       ecn === 'ce' ||
       // RFC 9000 §13.2.2: at least every second ack-eliciting packet.
-      this.pendingAckEliciting >= this.threshold;
+      this.pendingAckEliciting >= this.threshold ||
+      // ...or every two minimum-size packets' worth of bytes (see DEFAULT_ACK_ELICITING_BYTES_THRESHOLD).
+      this.pendingAckElicitingBytes >= this.bytesThreshold;
     if (immediate) this.immediateAckTime ??= now;
     return true;
   }
@@ -194,6 +216,7 @@ export class AckTracker {
   /** An ACK frame built by `buildAck` was sent: the pending ack-eliciting count starts over. */
   onAckSent(): void {
     this.pendingAckEliciting = 0;
+    this.pendingAckElicitingBytes = 0;
     this.firstPendingTime = undefined;
     this.immediateAckTime = undefined;
     this.newSinceLastAck = false;
