@@ -121,6 +121,21 @@ export function collectMessages(c: MqttClient, ms: number): Promise<Array<{ topi
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * MQTT Remaining Length / Variable Byte Integer (MQTT 5.0 §1.5.5), written independently of src/ so raw-byte
+ * tests can build packets mqtt-packet's encoder refuses to produce.
+ */
+export function remainingLength(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    out.push(byte);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
 /** A raw TCP connection speaking MQTT bytes, decoding what the broker sends. */
 export class RawClient {
   readonly packets: Packet[] = [];

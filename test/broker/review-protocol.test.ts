@@ -2,7 +2,7 @@
 // is a normative statement of MQTT 5.0 / 3.1.1 that the broker did not follow before its fix.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBroker, connectClient, endClient, nextMessage, RawClient, type TestBroker } from './helpers.js';
+import { startBroker, connectClient, endClient, nextMessage, RawClient, remainingLength as varint, type TestBroker } from './helpers.js';
 import { ReasonCode } from '../../src/mqtt/reason-codes.js';
 
 let b: TestBroker;
@@ -15,17 +15,6 @@ after(async () => {
 });
 
 // ---- raw packet building (the cases below cannot be produced by mqtt-packet's encoder) ----------
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-}
 
 function str(s: string): Buffer {
   const b = Buffer.from(s, 'utf8');

@@ -5,22 +5,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqttPacket from 'mqtt-packet';
 import { connectStringsAreWellFormed, subscriptionFiltersAreWellFormed } from '../../src/mqtt/utf8.js';
-import { startBroker, RawClient, type TestBroker } from './helpers.js';
+import { startBroker, RawClient, remainingLength as varint, type TestBroker } from './helpers.js';
 import { ReasonCode } from '../../src/mqtt/reason-codes.js';
 
 const BAD = Buffer.from([0x61, 0xff]); // 'a' then a byte that never occurs in UTF-8
 const SURROGATE = Buffer.from([0xed, 0xa0, 0x80]); // U+D800, excluded by §1.5.4
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-}
 function str(b: Buffer | string): Buffer {
   const bytes = Buffer.isBuffer(b) ? b : Buffer.from(b);
   const len = Buffer.alloc(2);
