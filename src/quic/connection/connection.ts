@@ -1381,7 +1381,10 @@ export class QuicConnection implements QuicConnectionApi {
     } else {
       for (const s of SPACES) this.fillPacket(builder, s, path, now, mayAddData, false);
     }
-    if (builder.packetCount === 0) return undefined;
+    if (builder.packetCount === 0) {
+      builder.discard();
+      return undefined;
+    }
     // RFC 9000 §14.1: datagrams with Initial packets are padded to 1200 bytes (a client's always, a
     // server's when ack-eliciting); RFC 9000 §8.2.1: so are datagrams carrying PATH_CHALLENGE, where the
     // amplification limit allows.

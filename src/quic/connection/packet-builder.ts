@@ -116,10 +116,65 @@ export interface SealedDatagram {
   packets: PacketInProgress[];
 }
 
+/**
+ * Datagrams are assembled in a scratch buffer that outlives the builder and is copied out, exactly sized,
+ * when sealed. A fresh zero-filled buffer per datagram cost more than everything else in the packet path
+ * once DPLPMTUD raised the limit to 64 KiB on loopback: every ACK-only datagram paid a 64 KiB calloc, page
+ * faults and GC pressure. Builders run synchronously, one at a time, so one spare is enough; a builder
+ * that finds it taken (or too small) allocates its own.
+ */
+let spareScratch: Uint8Array | undefined;
+
+function takeScratch(size: number): Uint8Array {
+  const s = spareScratch;
+  if (s !== undefined && s.length >= size) {
+    spareScratch = undefined;
+    return s;
+  }
+  return new Uint8Array(size);
+}
+
+function returnScratch(s: Uint8Array): void {
+  if (spareScratch === undefined || spareScratch.length < s.length) spareScratch = s;
+}
+
+/**
+ * Large datagrams (DPLPMTUD sizes) are copied out into buffers the socket layer hands back once the kernel
+ * has taken the bytes (recycleDatagram). A fresh 64 KiB buffer per datagram is garbage that is only freed
+ * at the next GC, so the allocator keeps taking new pages and every datagram paid page faults for them.
+ * Small datagrams come from Node's buffer pool, which is cheap.
+ */
+const RECYCLED_MIN_BYTES = 4096;
+/** Buffers kept for reuse; a bound, since a consumer may recycle more than it takes. */
+const RECYCLED_MAX_COUNT = 8;
+const recycled: Uint8Array[] = [];
+
+function datagramBuffer(size: number): Uint8Array {
+  if (size < RECYCLED_MIN_BYTES) return Buffer.allocUnsafe(size); // every byte is overwritten by the copy
+  for (let i = recycled.length - 1; i >= 0; i--) {
+    const b = recycled[i]!;
+    if (b.buffer.byteLength >= size) {
+      recycled.splice(i, 1);
+      return new Uint8Array(b.buffer, 0, size);
+    }
+  }
+  return Buffer.allocUnsafeSlow(size); // its own ArrayBuffer, uninitialised: the copy overwrites every byte
+}
+
+/**
+ * Hands a sealed datagram's buffer back for reuse. Only for a caller that knows nothing references the
+ * bytes any more: the UDP endpoint calls it once the socket has copied the datagram into the kernel.
+ */
+export function recycleDatagram(data: Uint8Array): void {
+  if (data.byteOffset !== 0 || data.buffer.byteLength < RECYCLED_MIN_BYTES || recycled.length >= RECYCLED_MAX_COUNT) return;
+  if (recycled.some((b) => b.buffer === data.buffer)) return;
+  recycled.push(data);
+}
+
 /** Assembles one datagram of at most `limit` bytes. */
 export class DatagramBuilder {
   readonly limit: number;
-  /** Allocated with the first packet: most polls find nothing to send and should cost nothing. */
+  /** Taken with the first packet: most polls find nothing to send and should cost nothing. */
   private buf: Uint8Array | undefined;
   private offset = 0;
   private readonly packets: PacketInProgress[] = [];
@@ -168,7 +223,7 @@ export class DatagramBuilder {
     // The smallest useful packet: header, frames padded to the header protection sample, tag.
     const minimum = headerSize(header, pnLength) + SAMPLE_OFFSET_FROM_PN + HEADER_PROTECTION_SAMPLE_LENGTH - pnLength;
     if (this.limit - start < minimum + 1) return undefined;
-    this.buf ??= new Uint8Array(this.limit);
+    this.buf ??= takeScratch(this.limit);
     const w = new BufferWriter(this.buf, start, this.limit);
     let pnOffset: number;
     let layout: LongHeaderLayout | undefined;
@@ -217,16 +272,33 @@ export class DatagramBuilder {
     return true;
   }
 
-  /** Seals every packet (RFC 9001 §5.3, §5.4) and returns the datagram, or undefined when empty. */
+  /**
+   * Seals every packet (RFC 9001 §5.3, §5.4) and returns the datagram in a buffer of its own (the
+   * scratch goes back for the next builder), or undefined when empty.
+   */
   seal(): SealedDatagram | undefined {
     if (this.open !== undefined) throw new QuicError(TransportErrorCode.INTERNAL_ERROR, 'sealing with a packet still open');
-    if (this.packets.length === 0) return undefined;
+    const buf = this.buf;
+    if (this.packets.length === 0 || buf === undefined) {
+      this.discard();
+      return undefined;
+    }
     for (const p of this.packets) {
       if (p.layout !== undefined) finishLongHeader(p.w, p.layout, p.protector.tagLength);
-      const end = protectPacket(p.protector, p.w.buffer, p.packetStart, p.pnOffset, p.pnLength, p.w.offset, p.packetNumber);
+      const end = protectPacket(p.protector, buf, p.packetStart, p.pnOffset, p.pnLength, p.w.offset, p.packetNumber);
       p.size = end - p.packetStart;
     }
-    return { data: this.packets[0]!.w.buffer.subarray(0, this.offset), packets: this.packets };
+    const data = datagramBuffer(this.offset);
+    data.set(buf.subarray(0, this.offset));
+    this.discard();
+    return { data, packets: this.packets };
+  }
+
+  /** Gives the scratch buffer back: after seal(), or for a builder that ends up with no packet. */
+  discard(): void {
+    if (this.buf === undefined) return;
+    returnScratch(this.buf);
+    this.buf = undefined;
   }
 }
 

@@ -4,8 +4,10 @@
 // what the core polls, a bounded number per turn and with a bounded number of sends in flight, so one
 // busy connection can neither block the event loop nor queue unbounded memory in the socket.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { EventEmitter } from 'node:events';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
+import { recycleDatagram } from '../connection/packet-builder.js';
 import type { ConnectionCloseInfo, PathAddress, QuicConnectionApi } from '../connection/api.js';
 import { TransportErrorCode } from '../wire/errors.js';
 import { EndpointCore, type ClientConnectionParams, type EndpointConnection, type EndpointCoreOptions } from './endpoint-core.js';
@@ -15,8 +17,13 @@ import { QuicConnectionHandle, type ConnectionDriver } from './connection-handle
 export const UDP_ENDPOINT_DEFAULTS = Object.freeze({
   /** Datagrams sent per turn of the event loop before yielding (setImmediate) to I/O and timers. */
   maxDatagramsPerTurn: 64,
-  /** socket.send() calls whose callback has not run yet; above it we stop polling until one completes. */
+  /**
+   * Datagrams the socket may hold queued (the kernel's send buffer was full, so libuv keeps them until it
+   * drains); at this many we stop polling connections until the queue is empty again.
+   */
   maxSendsInFlight: 256,
+  /** How often a send-blocked endpoint looks again whether the socket's queue has drained, ms. */
+  sendQueueRecheckMs: 1,
   /** How long close() lets connections finish their closing period (RFC 9000 §10.2) before the socket goes. */
   closeGraceMs: 1000,
   /**
@@ -61,12 +68,23 @@ export function parseAddress(text: string): { address: string; port: number } {
   return { address: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(text.slice(colon + 1)) };
 }
 
+/**
+ * The socket's address lookup. Every peer address here is an IP literal, and node:dgram resolves even
+ * those through dns.lookup, which answers on the next tick: each datagram then paid a closure and a
+ * nextTick before it reached the socket. Literals are answered at once; names still go to dns.lookup.
+ */
+function lookupLiteral(hostname: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+}
+
 /** Monotonic milliseconds on the wall-clock scale (address tokens carry expiry times across restarts). */
 const clock = (): number => performance.timeOrigin + performance.now();
 
 export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements ConnectionDriver {
   readonly core: EndpointCore;
-  /** Send callbacks that reported an error (ICMP unreachable and the like): counted, never fatal. */
+  /** Sends node:dgram refused synchronously (closed socket, bad address): counted, never fatal. */
   sendErrors = 0;
   private readonly socket: Socket;
   private readonly maxPerTurn: number;
@@ -74,7 +92,8 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
   private readonly closeGraceMs: number;
   private readonly emitEarly: boolean;
   private local = '';
-  private inFlight = 0;
+  /** Waiting for the socket's send queue to drain (see sendBlocked). */
+  private sendRecheck: NodeJS.Timeout | undefined;
   private scheduled = false;
   private receiveFlush: NodeJS.Immediate | undefined;
   /** The last peer address seen and sent to, with its parsed and formatted forms (one-entry caches). */
@@ -104,7 +123,7 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
 
   /** Binds a UDP socket on host:port (port 0 = OS-chosen); IPv6 hosts get a udp6 socket. */
   static async open(host: string, port: number, options: UdpEndpointOptions = {}): Promise<UdpEndpoint> {
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', ...(isIPv6(host) ? { ipv6Only: false } : {}) });
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: lookupLiteral, ...(isIPv6(host) ? { ipv6Only: false } : {}) });
     const endpoint = new UdpEndpoint(socket, options);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -283,15 +302,16 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
     this.woken.clear();
     this.dispatchEvents();
     let sent = 0;
-    while (sent < this.maxPerTurn && this.inFlight < this.maxInFlight) {
+    let blocked = this.sendBlocked();
+    while (sent < this.maxPerTurn && !blocked) {
       const datagram = this.core.poll(now);
       if (datagram === undefined) break;
-      this.send(datagram.data, datagram.path.remote);
+      blocked = this.send(datagram.data, datagram.path.remote);
       sent++;
     }
     this.dispatchEvents();
     // More to send but this turn's budget is used: continue after I/O had its turn.
-    if (this.core.hasPendingOutput && this.inFlight < this.maxInFlight && sent >= this.maxPerTurn) {
+    if (this.core.hasPendingOutput && !blocked && sent >= this.maxPerTurn) {
       setImmediate(() => this.drive());
     }
     this.armTimer(now);
@@ -301,24 +321,57 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
     }
   }
 
-  private send(data: Uint8Array, remote: string): void {
+  /**
+   * Sends one datagram; returns whether the socket is now too backed up to take more (sendBlocked).
+   *
+   * No completion callback: node:dgram would allocate a request and schedule a callback for every
+   * datagram. With the literal lookup above, send() reaches the kernel synchronously, so an empty socket
+   * queue afterwards means the kernel has copied the bytes, and the datagram's buffer can be reused.
+   * Sends that fail are lost like any UDP datagram and recovered by QUIC (RFC 9002); failures that
+   * node:dgram reports synchronously are counted in sendErrors.
+   */
+  private send(data: Uint8Array, remote: string): boolean {
     if (remote !== this.lastSendRemote) {
       this.lastSendRemote = remote;
       this.lastSendTarget = parseAddress(remote);
     }
     const { address, port } = this.lastSendTarget;
-    this.inFlight++;
     try {
-      this.socket.send(data, port, address, (err) => {
-        this.inFlight--;
-        if (err) this.sendErrors++;
-        if (this.inFlight === this.maxInFlight - 1) this.schedule();
-      });
+      this.socket.send(data, port, address);
     } catch {
       // Thrown synchronously only for a closed socket or an invalid address: the datagram is lost, as UDP may.
-      this.inFlight--;
       this.sendErrors++;
+      return false;
     }
+    if (this.queuedSends() === 0) {
+      recycleDatagram(data);
+      return false;
+    }
+    return this.sendBlocked();
+  }
+
+  /** Datagrams node:dgram holds for the kernel; 0 once the socket is closed (nothing will go out). */
+  private queuedSends(): number {
+    try {
+      return this.socket.getSendQueueCount();
+    } catch {
+      return 0; // ERR_SOCKET_DGRAM_NOT_RUNNING
+    }
+  }
+
+  /**
+   * Whether the socket holds maxSendsInFlight queued datagrams (its kernel buffer is full); if so, a short
+   * timer looks again and drives the endpoint once the queue has room, so polling resumes by itself.
+   */
+  private sendBlocked(): boolean {
+    if (this.queuedSends() < this.maxInFlight) return false;
+    if (this.sendRecheck === undefined) {
+      this.sendRecheck = setTimeout(() => {
+        this.sendRecheck = undefined;
+        this.drive();
+      }, UDP_ENDPOINT_DEFAULTS.sendQueueRecheckMs);
+    }
+    return true;
   }
 
   private dispatchEvents(): void {
@@ -385,6 +438,8 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
     this.timer = undefined;
     if (this.receiveFlush !== undefined) clearImmediate(this.receiveFlush);
     this.receiveFlush = undefined;
+    if (this.sendRecheck !== undefined) clearTimeout(this.sendRecheck);
+    this.sendRecheck = undefined;
     this.woken.clear();
     const leftover: ConnectionCloseInfo = { code: TransportErrorCode.NO_ERROR, application: false, reason: 'endpoint closed', remote: false, cause: 'close' };
     for (const entry of this.core.allConnections()) (entry.app as QuicConnectionHandle | undefined)?.dispatch({ type: 'closed', info: leftover });

@@ -4,7 +4,7 @@ import { deriveInitialKeys } from '../../../src/quic/crypto/initial.js';
 import { createPacketProtector, unprotectPacket } from '../../../src/quic/crypto/packet-protection.js';
 import { decodeFrames } from '../../../src/quic/wire/frames.js';
 import { splitCoalescedPackets, type ParsedLongHeaderPacket } from '../../../src/quic/wire/header.js';
-import { DatagramBuilder } from '../../../src/quic/connection/packet-builder.js';
+import { DatagramBuilder, recycleDatagram } from '../../../src/quic/connection/packet-builder.js';
 
 const dcid = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
 const scid = Uint8Array.from([9, 9, 9, 9]);
@@ -73,4 +73,58 @@ test('one open packet at a time', () => {
   b.startPacket({ short: { dcid, keyPhase: 0 } }, 'application', write, 0, -1);
   assert.throws(() => b.startPacket({ short: { dcid, keyPhase: 0 } }, 'application', write, 1, -1), /already open/);
   assert.throws(() => b.seal(), /still open/);
+});
+
+/** A one-packet 1-RTT datagram of PING + PADDING filling `size` bytes, sealed with packet number `pn`. */
+function pingDatagram(size: number, pn: number): Uint8Array {
+  const b = new DatagramBuilder(size);
+  const p = b.startPacket({ short: { dcid, keyPhase: 0 } }, 'application', createPacketProtector(keys.client), pn, pn - 1)!;
+  p.tryWrite({ kind: 'ping' }, { kind: 'ping' });
+  b.commit(p);
+  b.padTo(size);
+  return b.seal()!.data;
+}
+
+test('each sealed datagram owns its bytes: building the next one (through the shared scratch) leaves it intact', () => {
+  for (const size of [1200, 16_000]) {
+    const first = pingDatagram(size, 1);
+    const copy = Uint8Array.from(first);
+    const second = pingDatagram(size, 2);
+    assert.equal(first.length, size);
+    assert.deepEqual(Uint8Array.from(first), copy, `a ${size}-byte datagram changed when the next was built`);
+    assert.notDeepEqual(Uint8Array.from(second), copy, 'another packet number seals to other bytes');
+  }
+});
+
+test('an abandoned builder (packet started, nothing committed) hands the scratch back through discard()', () => {
+  const b = new DatagramBuilder(1200);
+  const p = b.startPacket({ short: { dcid, keyPhase: 0 } }, 'application', createPacketProtector(keys.client), 0, -1)!;
+  assert.equal(b.commit(p), false);
+  b.discard();
+  b.discard(); // idempotent
+  const d = pingDatagram(1200, 3);
+  assert.equal(d.length, 1200);
+});
+
+test('recycleDatagram: a large datagram handed back is reused for the next one; small and foreign buffers are not kept', () => {
+  const big = pingDatagram(20_000, 10);
+  recycleDatagram(big);
+  const next = pingDatagram(20_000, 11);
+  assert.equal(next.buffer, big.buffer, 'the recycled buffer carries the next datagram');
+  // Not recycled: the next large datagram gets a buffer of its own.
+  const after = pingDatagram(20_000, 12);
+  assert.notEqual(after.buffer, next.buffer);
+  // Small datagrams live in Node's shared pool (nonzero offset): recycling them is refused, never reused.
+  const small = pingDatagram(1200, 13);
+  const smallCopy = Uint8Array.from(small);
+  recycleDatagram(small);
+  pingDatagram(20_000, 14);
+  pingDatagram(1200, 15);
+  assert.deepEqual(Uint8Array.from(small), smallCopy);
+  // The same buffer recycled twice is kept once, so two datagrams can never share it.
+  recycleDatagram(after);
+  recycleDatagram(after);
+  const a = pingDatagram(20_000, 16);
+  const b = pingDatagram(20_000, 17);
+  assert.notEqual(a.buffer, b.buffer);
 });
