@@ -50,7 +50,15 @@ export class PacketSpace {
       throw new QuicError(TransportErrorCode.CRYPTO_BUFFER_EXCEEDED, `CRYPTO data up to ${end} exceeds the ${this.maxCryptoBuffer}-byte buffer`);
     }
     this.cryptoRecv.insert(offset, data, false);
-    return this.cryptoRecv.read();
+    // A read returns one held chunk; a frame that filled a gap made several contiguous, and TLS takes
+    // them as one run (handshake messages are small, so joining them costs little).
+    const first = this.cryptoRecv.read();
+    if (first === undefined) return undefined;
+    let next = this.cryptoRecv.read();
+    if (next === undefined) return first;
+    const parts = [first];
+    for (; next !== undefined; next = this.cryptoRecv.read()) parts.push(next);
+    return Buffer.concat(parts);
   }
 
   /** Unacknowledged CRYPTO data or a pending retransmission exists. */

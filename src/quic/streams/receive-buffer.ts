@@ -200,28 +200,18 @@ export class ReceiveBuffer {
   }
 
   /**
-   * Returns up to maxBytes of contiguous data at readOffset, or undefined if none is available.
-   * A read inside one received chunk returns a view of it; a read spanning chunks copies once.
+   * Returns contiguous data at readOffset, at most maxBytes and at most what the first held chunk has
+   * (a view of it, never a copy), or undefined if none is available. Callers loop until undefined, as with
+   * a socket's reads. Joining chunks into one buffer cost a fresh allocation per read, which for 64 KiB
+   * reads page-faulted on every one; the consumer (a Node stream) takes the chunks as they are.
    */
   read(maxBytes = Number.POSITIVE_INFINITY): Uint8Array | undefined {
     const n = Math.min(maxBytes, this.readableBytes);
     if (n <= 0) return undefined;
     const head = this.chunks[0]!;
-    let out: Uint8Array;
-    if (head.byteLength >= n) {
-      out = head.subarray(0, n);
-      this.consumeHead(n);
-    } else {
-      out = new Uint8Array(n);
-      let filled = 0;
-      while (filled < n) {
-        const chunk = this.chunks[0]!;
-        const take = Math.min(chunk.byteLength, n - filled);
-        out.set(take === chunk.byteLength ? chunk : chunk.subarray(0, take), filled);
-        filled += take;
-        this.consumeHead(take);
-      }
-    }
+    const take = Math.min(n, head.byteLength);
+    const out = take === head.byteLength ? head : head.subarray(0, take);
+    this.consumeHead(take);
     return out;
   }
 

@@ -8,6 +8,15 @@ import { LocalStreamError } from './transport-error.js';
 
 /** Unacknowledged bytes above which write() reports backpressure (like Node's writableHighWaterMark). */
 export const DEFAULT_SEND_HIGH_WATER_MARK = 256 * 1024;
+/**
+ * A STREAM frame whose range crosses a chunk boundary stops at the boundary when the first chunk still
+ * has this many bytes for it: the frame's data is then a view of the chunk, and the rest of the range goes
+ * in the next frame. Concatenating instead costs a fresh buffer per frame, and with 64 KiB datagrams
+ * (DPLPMTUD on loopback) that allocation page-faulted on every packet.
+ */
+const MIN_VIEW_BYTES = 1024;
+/** A range made of small chunks is copied together, up to this many bytes (small enough for Node's buffer pool). */
+const MAX_COPY_BYTES = 4000;
 
 export interface SendBufferOptions {
   highWaterMark?: number;
@@ -127,15 +136,15 @@ export class SendBuffer {
   nextChunk(maxBytes: number, newDataLimit = Number.POSITIVE_INFINITY): SendChunk | undefined {
     const lostRange = this.lost.first();
     if (lostRange !== undefined && maxBytes > 0) {
-      const length = Math.min(lostRange.end - lostRange.start, maxBytes);
-      const end = lostRange.start + length;
+      const end = this.frameEnd(lostRange.start, lostRange.start + Math.min(lostRange.end - lostRange.start, maxBytes));
       this.lost.remove(lostRange.start, end);
       const fin = this.finPending && end === this._writeOffset && end === this._sentOffset;
       if (fin) this.markFinSent();
       return { offset: lostRange.start, data: this.bytes(lostRange.start, end), fin };
     }
-    const newEnd = Math.min(this._writeOffset, newDataLimit, this._sentOffset + Math.max(0, maxBytes));
+    let newEnd = Math.min(this._writeOffset, newDataLimit, this._sentOffset + Math.max(0, maxBytes));
     if (newEnd > this._sentOffset) {
+      newEnd = this.frameEnd(this._sentOffset, newEnd);
       const offset = this._sentOffset;
       this._sentOffset = newEnd;
       const fin = this.finPending && newEnd === this._writeOffset;
@@ -155,7 +164,16 @@ export class SendBuffer {
     this.finLost = false;
   }
 
-  /** The bytes of [start, end): a view when one chunk holds them, else one copy. */
+  /** Where a frame for [start, end) ends: `end`, or earlier at a chunk boundary or the copy bound. */
+  private frameEnd(start: number, end: number): number {
+    const i = this.chunkIndexAt(start);
+    const chunkEnd = this.chunkOffsets[i]! + this.chunks[i]!.byteLength;
+    if (chunkEnd >= end) return end;
+    if (chunkEnd - start >= MIN_VIEW_BYTES) return chunkEnd;
+    return Math.min(end, start + Math.max(MAX_COPY_BYTES, chunkEnd - start));
+  }
+
+  /** The bytes of [start, end): a view when one chunk holds them, else one copy (see frameEnd). */
   private bytes(start: number, end: number): Uint8Array {
     let i = this.chunkIndexAt(start);
     const first = this.chunks[i]!;
@@ -163,7 +181,9 @@ export class SendBuffer {
     if (firstOffset + first.byteLength >= end) {
       return first.subarray(start - firstOffset, end - firstOffset);
     }
-    const out = new Uint8Array(end - start);
+    // Every byte is overwritten below; at most MAX_COPY_BYTES, so it comes from Node's pool.
+    const pooled = Buffer.allocUnsafe(end - start);
+    const out = new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.byteLength);
     let filled = 0;
     while (filled < out.byteLength) {
       const chunk = this.chunks[i]!;

@@ -50,12 +50,22 @@ test('reads inside one received chunk are zero-copy views', () => {
   assert.equal(out.byteLength, 40);
 });
 
-test('a read spanning chunks coalesces them into one copy', () => {
+test('reads return one received chunk at a time, as views of it, never a joined copy', () => {
   const buf = new ReceiveBuffer();
-  buf.insert(0, new Uint8Array([1, 2]), false);
-  buf.insert(2, new Uint8Array([3, 4]), false);
-  const out = buf.read()!;
-  assert.deepEqual(out, bytes(1, 2, 3, 4));
+  const a = new Uint8Array(400).fill(1);
+  const b = new Uint8Array(400).fill(2);
+  buf.insert(0, a, false);
+  buf.insert(400, b, false);
+  assert.equal(buf.readableBytes, 800);
+  const first = buf.read(1000)!;
+  assert.equal(first.byteLength, 400);
+  assert.equal(first.buffer, a.buffer);
+  const part = buf.read(100)!;
+  assert.deepEqual([part.byteLength, part.buffer === b.buffer], [100, true]);
+  const rest = buf.read()!;
+  assert.deepEqual([rest.byteLength, rest[0], rest.buffer === b.buffer], [300, 2, true]);
+  assert.equal(buf.read(), undefined);
+  assert.equal(buf.readableBytes, 0);
 });
 
 test('a small view of a large buffer is copied, not kept (memory bound)', () => {

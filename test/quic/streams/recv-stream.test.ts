@@ -17,7 +17,10 @@ test('Recv -> Size Known -> Data Recvd -> Data Read (RFC 9000 §3.2)', () => {
   assert.equal(r.state, 'data-recvd');
   r.read(4, c);
   assert.equal(r.state, 'data-recvd');
-  r.read(100, c);
+  // Reads return one received chunk at a time: the rest of the first, then the second.
+  assert.equal(r.read(100, c)?.byteLength, 1);
+  assert.equal(r.state, 'data-recvd');
+  assert.equal(r.read(100, c)?.byteLength, 5);
   assert.equal(r.state, 'data-read');
   assert.ok(r.isClosed);
   assert.equal(c.consumed, 10);

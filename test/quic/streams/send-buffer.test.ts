@@ -181,3 +181,46 @@ test('acks beyond what was sent are clamped', () => {
   b.onAcked(0, 10);
   assert.equal(b.ackedPrefix, 5);
 });
+
+test('a frame across a chunk boundary stops there when the first chunk has 1 KiB or more for it: a view, no copy', () => {
+  const b = new SendBuffer({ highWaterMark: Number.POSITIVE_INFINITY });
+  const w1 = seq(0, 3000);
+  const w2 = seq(3000, 3000);
+  b.write(w1);
+  b.write(w2);
+  const c1 = b.nextChunk(5000)!;
+  assert.deepEqual([c1.offset, c1.data.byteLength], [0, 3000]);
+  assert.equal(c1.data.buffer, w1.buffer);
+  const c2 = b.nextChunk(5000)!;
+  assert.deepEqual([c2.offset, c2.data.byteLength], [3000, 3000]);
+  assert.equal(c2.data.buffer, w2.buffer);
+  // Retransmissions follow the same rule: 1500 bytes left in the first chunk give a view up to its end...
+  b.onLost(1500, 2000);
+  const r1 = b.nextChunk(5000)!;
+  assert.deepEqual([r1.offset, r1.data.byteLength], [1500, 1500]);
+  assert.equal(r1.data.buffer, w1.buffer);
+  const r2 = b.nextChunk(5000)!;
+  assert.deepEqual([r2.offset, r2.data.byteLength], [3000, 500]);
+  // ...while 500 bytes (under 1 KiB) are copied together with the next chunk's bytes in one frame.
+  b.onLost(2500, 1000);
+  const r3 = b.nextChunk(5000)!;
+  assert.deepEqual([r3.offset, r3.data.byteLength], [2500, 1000]);
+  assert.deepEqual(r3.data, seq(2500, 1000));
+  assert.equal(b.nextChunk(5000), undefined);
+});
+
+test('small chunks are copied together into one frame, up to a bounded copy', () => {
+  const b = new SendBuffer({ highWaterMark: Number.POSITIVE_INFINITY });
+  for (let i = 0; i < 100; i++) b.write(seq(i * 100, 100));
+  const c1 = b.nextChunk(20_000)!;
+  assert.equal(c1.offset, 0);
+  assert.ok(c1.data.byteLength >= 1000 && c1.data.byteLength <= 4096, `copied ${c1.data.byteLength} bytes`);
+  assert.deepEqual(c1.data, seq(0, c1.data.byteLength));
+  let at = c1.data.byteLength;
+  for (let c = b.nextChunk(20_000); c !== undefined; c = b.nextChunk(20_000)) {
+    assert.equal(c.offset, at);
+    assert.deepEqual(c.data, seq(at, c.data.byteLength));
+    at += c.data.byteLength;
+  }
+  assert.equal(at, 10_000);
+});
