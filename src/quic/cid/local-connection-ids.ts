@@ -10,6 +10,7 @@ import {
   STATELESS_RESET_TOKEN_LENGTH,
   connectionIdEquals,
 } from './connection-id.js';
+import { appended, indexOfSequence, NO_ENTRIES, removedAt, without } from './small-list.js';
 
 /** We never keep more than this many IDs issued, whatever the peer allows. */
 export const DEFAULT_MAX_ISSUED_CONNECTION_IDS = 8;
@@ -23,7 +24,10 @@ export interface LocalConnectionIdOptions {
   length: number;
   /** Injected randomness: n random bytes. */
   random: (n: number) => Uint8Array;
-  /** Stateless reset token for an ID (§10.3.2: typically an HMAC of the ID under a static key). */
+  /**
+   * Stateless reset token for an ID: a function of the ID alone (RFC 9000 §10.3.2, an HMAC of the ID under
+   * a static key), so it is computed when a frame or event needs it rather than stored with every ID.
+   */
   resetToken: (cid: ConnectionId) => Uint8Array;
   /** Whether an ID is already routed to any connection of the endpoint (uniqueness, §5.1). */
   isInUse?: (cid: ConnectionId) => boolean;
@@ -51,17 +55,26 @@ export type LocalConnectionIdEvent =
     }
   | { readonly type: 'retired'; readonly sequenceNumber: number; readonly connectionId: ConnectionId };
 
+/** What is kept per issued ID: its token is derived again when needed (LocalConnectionIdOptions.resetToken). */
+interface StoredLocalId {
+  readonly sequenceNumber: number;
+  readonly connectionId: ConnectionId;
+}
+
 export class LocalConnectionIds {
   private readonly options: LocalConnectionIdOptions;
   private readonly maxIssued: number;
-  private readonly active = new Map<number, IssuedConnectionId>();
-  private readonly pending = new Set<number>();
+  // Small copy-on-write lists, not a Map and a Set: see small-list.ts (memory per idle connection).
+  /** The IDs issued and not retired, in the order issued (ascending sequence numbers). */
+  private active: readonly StoredLocalId[];
+  /** Sequence numbers whose NEW_CONNECTION_ID is to be sent, oldest first. */
+  private pending: readonly number[] = NO_ENTRIES;
   private nextSequence = 1;
   /** IDs below this were asked to be retired (retire_prior_to, RFC 9000 §5.1.2). */
   private retirePriorTo = 0;
   private highestSent = 0;
   private peerLimit = MIN_ACTIVE_CONNECTION_ID_LIMIT;
-  private readonly events: LocalConnectionIdEvent[] = [];
+  private events: LocalConnectionIdEvent[] = [];
 
   constructor(options: LocalConnectionIdOptions) {
     if (options.length < 0 || options.length > MAX_CONNECTION_ID_LENGTH) {
@@ -69,8 +82,17 @@ export class LocalConnectionIds {
     }
     this.options = options;
     this.maxIssued = Math.max(options.maxIssued ?? DEFAULT_MAX_ISSUED_CONNECTION_IDS, 1);
-    const token = options.length > 0 ? options.resetToken(options.initial) : new Uint8Array(STATELESS_RESET_TOKEN_LENGTH);
-    this.active.set(0, { sequenceNumber: 0, connectionId: options.initial, statelessResetToken: token });
+    this.active = [{ sequenceNumber: 0, connectionId: options.initial }];
+  }
+
+  /** The stateless reset token of one of our IDs (zero-length IDs have none to derive: zeros, §10.3). */
+  private tokenFor(cid: ConnectionId): Uint8Array {
+    return this.options.length > 0 ? this.options.resetToken(cid) : new Uint8Array(STATELESS_RESET_TOKEN_LENGTH);
+  }
+
+  private get(sequenceNumber: number): StoredLocalId | undefined {
+    const i = indexOfSequence(this.active, sequenceNumber);
+    return i < 0 ? undefined : this.active[i];
   }
 
   /** The peer's active_connection_id_limit transport parameter (RFC 9000 §18.2). */
@@ -84,12 +106,12 @@ export class LocalConnectionIds {
 
   /** The IDs currently valid for routing to this connection. */
   activeIds(): IssuedConnectionId[] {
-    return [...this.active.values()];
+    return this.active.map((id) => ({ sequenceNumber: id.sequenceNumber, connectionId: id.connectionId, statelessResetToken: this.tokenFor(id.connectionId) }));
   }
 
   /** Sequence number of an ID we issued and that is still active. */
   sequenceOf(cid: ConnectionId): number | undefined {
-    for (const issued of this.active.values()) {
+    for (const issued of this.active) {
       if (connectionIdEquals(issued.connectionId, cid)) return issued.sequenceNumber;
     }
     return undefined;
@@ -105,22 +127,22 @@ export class LocalConnectionIds {
     // IDs below retire_prior_to do not count against the peer's limit: it retires them before adding
     // the new ones (§5.1.2). They stay routable until the peer's RETIRE_CONNECTION_ID, so memory is
     // bounded separately, by twice our own cap.
-    while (this.countNotRetiring() < target && this.active.size < 2 * this.maxIssued) {
+    while (this.countNotRetiring() < target && this.active.length < 2 * this.maxIssued) {
       const seq = this.nextSequence++;
       const cid = this.generate();
       const token = this.options.resetToken(cid);
       if (token.byteLength !== STATELESS_RESET_TOKEN_LENGTH) {
         throw new LocalStreamError('ERR_INVALID_ARGUMENT', `stateless reset token of ${token.byteLength} bytes`);
       }
-      this.active.set(seq, { sequenceNumber: seq, connectionId: cid, statelessResetToken: token });
-      this.pending.add(seq);
+      this.active = appended(this.active, { sequenceNumber: seq, connectionId: cid });
+      this.pending = appended(this.pending, seq);
       this.events.push({ type: 'issued', sequenceNumber: seq, connectionId: cid, statelessResetToken: token });
     }
   }
 
   private countNotRetiring(): number {
     let n = 0;
-    for (const seq of this.active.keys()) if (seq >= this.retirePriorTo) n++;
+    for (const issued of this.active) if (issued.sequenceNumber >= this.retirePriorTo) n++;
     return n;
   }
 
@@ -138,32 +160,41 @@ export class LocalConnectionIds {
     for (let attempt = 0; attempt < CONNECTION_ID_GENERATION_ATTEMPTS; attempt++) {
       const cid = this.options.random(this.options.length);
       const clash =
-        this.options.isInUse?.(cid) === true || [...this.active.values()].some((a) => connectionIdEquals(a.connectionId, cid));
+        this.options.isInUse?.(cid) === true || this.active.some((a) => connectionIdEquals(a.connectionId, cid));
       if (!clash) return cid;
     }
     throw new LocalStreamError('ERR_CID_EXHAUSTED', 'could not draw an unused connection ID');
   }
 
   get hasPendingFrame(): boolean {
-    return this.pending.size > 0;
+    return this.pending.length > 0;
   }
 
   /** The next NEW_CONNECTION_ID frame to send, with the current retire_prior_to. */
   pollFrame(): NewConnectionIdFrame | undefined {
-    for (const seq of this.pending) {
-      this.pending.delete(seq);
-      const issued = this.active.get(seq);
+    // Each iteration drops the oldest pending entry: bounded by the list's length.
+    while (this.pending.length > 0) {
+      const seq = this.pending[0]!;
+      this.pending = removedAt(this.pending, 0);
+      const issued = this.get(seq);
       // An ID we already asked to retire is not worth announcing (a lost frame resent late).
       if (issued === undefined || seq < this.retirePriorTo) continue;
       this.highestSent = Math.max(this.highestSent, seq);
-      return { type: 'new_connection_id', retirePriorTo: this.retirePriorTo, ...issued };
+      return {
+        type: 'new_connection_id',
+        retirePriorTo: this.retirePriorTo,
+        sequenceNumber: seq,
+        connectionId: issued.connectionId,
+        statelessResetToken: this.tokenFor(issued.connectionId),
+      };
     }
     return undefined;
   }
 
   /** A NEW_CONNECTION_ID frame was lost: resend while the ID is still active (RFC 9000 §13.3). */
   onFrameLost(frame: NewConnectionIdFrame): void {
-    if (this.active.has(frame.sequenceNumber)) this.pending.add(frame.sequenceNumber);
+    const seq = frame.sequenceNumber;
+    if (indexOfSequence(this.active, seq) >= 0 && !this.pending.includes(seq)) this.pending = appended(this.pending, seq);
   }
 
   /**
@@ -190,15 +221,19 @@ export class LocalConnectionIds {
         `RETIRE_CONNECTION_ID for sequence ${sequenceNumber}, the ID the packet was sent to`,
       );
     }
-    const issued = this.active.get(sequenceNumber);
-    if (issued === undefined) return; // already retired: a retransmission
-    this.active.delete(sequenceNumber);
-    this.pending.delete(sequenceNumber);
+    const i = indexOfSequence(this.active, sequenceNumber);
+    if (i < 0) return; // already retired: a retransmission
+    const issued = this.active[i]!;
+    this.active = removedAt(this.active, i);
+    this.pending = without(this.pending, sequenceNumber);
     this.events.push({ type: 'retired', sequenceNumber, connectionId: issued.connectionId });
   }
 
   /** Routing changes for the endpoint, oldest first. */
   pollEvent(): LocalConnectionIdEvent | undefined {
-    return this.events.shift();
+    const ev = this.events.shift();
+    // Drained (the endpoint empties it at once): a fresh array, so the old one's spare capacity goes.
+    if (ev !== undefined && this.events.length === 0) this.events = [];
+    return ev;
   }
 }

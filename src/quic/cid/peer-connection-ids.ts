@@ -12,6 +12,7 @@ import {
   connectionIdEquals,
   resetTokenEquals,
 } from './connection-id.js';
+import { appended, indexOfSequence, NO_ENTRIES, packIdAndToken, removedAt, replacedAt, without } from './small-list.js';
 
 /** The active_connection_id_limit we advertise unless configured (RFC 9000 §18.2 minimum is 2). */
 export const DEFAULT_ACTIVE_CONNECTION_ID_LIMIT = 4;
@@ -51,12 +52,15 @@ export class PeerConnectionIds {
   readonly activeLimit: number;
   private readonly maxPendingRetirements: number;
   private readonly zeroLength: boolean;
-  private readonly active = new Map<number, StoredPeerId>();
+  // Small copy-on-write lists, not Maps and Sets: see small-list.ts (memory per idle connection).
+  /** The active IDs, in the order they arrived. */
+  private active: readonly StoredPeerId[];
   private retirePriorTo = 0;
   /** Sequence numbers at or above retirePriorTo that we retired ourselves (pruned as it rises). */
-  private readonly retiredAbove = new Set<number>();
-  private readonly retireToSend = new Set<number>();
-  private readonly retireInFlight = new Set<number>();
+  private retiredAbove: readonly number[] = NO_ENTRIES;
+  /** RETIRE_CONNECTION_ID frames to send, oldest first. */
+  private retireToSend: readonly number[] = NO_ENTRIES;
+  private retireInFlight: readonly number[] = NO_ENTRIES;
   private currentSequence = 0;
 
   constructor(options: PeerConnectionIdOptions) {
@@ -66,21 +70,27 @@ export class PeerConnectionIds {
     }
     this.maxPendingRetirements = options.maxPendingRetirements ?? 2 * this.activeLimit;
     this.zeroLength = options.initial.byteLength === 0;
-    this.active.set(0, {
-      sequenceNumber: 0,
-      connectionId: options.initial,
-      statelessResetToken: options.initialResetToken,
-      inUse: true,
-    });
+    this.active = [{ sequenceNumber: 0, connectionId: options.initial, statelessResetToken: options.initialResetToken, inUse: true }];
+  }
+
+  private get(sequenceNumber: number): StoredPeerId | undefined {
+    const i = indexOfSequence(this.active, sequenceNumber);
+    return i < 0 ? undefined : this.active[i];
+  }
+
+  /** Adds an ID, or replaces the one with the same sequence number. */
+  private put(id: StoredPeerId): void {
+    const i = indexOfSequence(this.active, id.sequenceNumber);
+    this.active = i < 0 ? appended(this.active, id) : replacedAt(this.active, i, id);
   }
 
   /** The destination connection ID for packets on the primary path. */
   get current(): PeerConnectionId {
-    return this.active.get(this.currentSequence)!;
+    return this.get(this.currentSequence)!;
   }
 
   get activeCount(): number {
-    return this.active.size;
+    return this.active.length;
   }
 
   /**
@@ -88,11 +98,11 @@ export class PeerConnectionIds {
    * client started with (RFC 9000 §7.2), together with the stateless_reset_token parameter later.
    */
   replaceInitial(cid: ConnectionId, resetToken?: Uint8Array): void {
-    const initial = this.active.get(0);
-    if (initial === undefined || this.active.size !== 1) {
+    const initial = this.get(0);
+    if (initial === undefined || this.active.length !== 1) {
       throw new LocalStreamError('ERR_INVALID_ARGUMENT', 'the initial connection ID can only change during the handshake');
     }
-    this.active.set(0, { ...initial, connectionId: cid, statelessResetToken: resetToken ?? initial.statelessResetToken });
+    this.put({ sequenceNumber: 0, connectionId: cid, statelessResetToken: resetToken ?? initial.statelessResetToken, inUse: initial.inUse });
   }
 
   /** NEW_CONNECTION_ID (RFC 9000 §19.15). Throws StreamError on a violation. */
@@ -115,7 +125,7 @@ export class PeerConnectionIds {
     if (resetToken.byteLength !== STATELESS_RESET_TOKEN_LENGTH) {
       throw new StreamError(TransportErrorCode.FRAME_ENCODING_ERROR, `stateless reset token of ${resetToken.byteLength} bytes`);
     }
-    const known = this.active.get(sequenceNumber);
+    const known = this.get(sequenceNumber);
     if (known !== undefined) {
       // A retransmission is fine; the same sequence for another ID or token is not (§19.15).
       // Sequence 0 came from the handshake, possibly without a token: the frame may supply it.
@@ -128,7 +138,7 @@ export class PeerConnectionIds {
         );
       }
     } else {
-      for (const other of this.active.values()) {
+      for (const other of this.active) {
         if (connectionIdEquals(other.connectionId, cid)) {
           throw new StreamError(
             TransportErrorCode.PROTOCOL_VIOLATION,
@@ -140,25 +150,30 @@ export class PeerConnectionIds {
     // §5.1.2: retire everything below a raised retire_prior_to before adding the new ID.
     if (retirePriorTo > this.retirePriorTo) {
       this.retirePriorTo = retirePriorTo;
-      for (const seq of [...this.active.keys()]) if (seq < retirePriorTo) this.retireSequence(seq);
-      for (const seq of this.retiredAbove) if (seq < retirePriorTo) this.retiredAbove.delete(seq);
+      // retireSequence replaces this.active; the loop walks the list as it was.
+      for (const id of this.active) if (id.sequenceNumber < retirePriorTo) this.retireSequence(id.sequenceNumber);
+      if (this.retiredAbove.length > 0) {
+        const kept = this.retiredAbove.filter((seq) => seq >= retirePriorTo);
+        this.retiredAbove = kept.length > 0 ? kept : NO_ENTRIES;
+      }
     }
     if (sequenceNumber < this.retirePriorTo) {
       // §19.15: an ID that arrives already retired is retired at once (a repeat is harmless).
       this.queueRetirement(sequenceNumber);
     } else if (known !== undefined && known.statelessResetToken === undefined) {
-      this.active.set(sequenceNumber, { ...known, statelessResetToken: resetToken });
-    } else if (known === undefined && !this.retiredAbove.has(sequenceNumber)) {
-      this.active.set(sequenceNumber, { sequenceNumber, connectionId: cid, statelessResetToken: resetToken, inUse: false });
+      this.put({ sequenceNumber, connectionId: known.connectionId, statelessResetToken: resetToken, inUse: known.inUse });
+    } else if (known === undefined && !this.retiredAbove.includes(sequenceNumber)) {
+      const packed = packIdAndToken(cid, resetToken);
+      this.put({ sequenceNumber, connectionId: packed.connectionId, statelessResetToken: packed.statelessResetToken, inUse: false });
     }
-    if (this.active.size > this.activeLimit) {
+    if (this.active.length > this.activeLimit) {
       // §5.1.1: MUST close with CONNECTION_ID_LIMIT_ERROR.
       throw new StreamError(
         TransportErrorCode.CONNECTION_ID_LIMIT_ERROR,
-        `peer provided ${this.active.size} active connection IDs, limit ${this.activeLimit}`,
+        `peer provided ${this.active.length} active connection IDs, limit ${this.activeLimit}`,
       );
     }
-    if (!this.active.has(this.currentSequence)) this.switchCurrent();
+    if (indexOfSequence(this.active, this.currentSequence) < 0) this.switchCurrent();
   }
 
   private switchCurrent(): void {
@@ -170,7 +185,7 @@ export class PeerConnectionIds {
 
   private lowestUnused(): StoredPeerId | undefined {
     let best: StoredPeerId | undefined;
-    for (const id of this.active.values()) {
+    for (const id of this.active) {
       if (!id.inUse && (best === undefined || id.sequenceNumber < best.sequenceNumber)) best = id;
     }
     return best;
@@ -178,7 +193,7 @@ export class PeerConnectionIds {
 
   private lowestActive(): StoredPeerId | undefined {
     let best: StoredPeerId | undefined;
-    for (const id of this.active.values()) if (best === undefined || id.sequenceNumber < best.sequenceNumber) best = id;
+    for (const id of this.active) if (best === undefined || id.sequenceNumber < best.sequenceNumber) best = id;
     return best;
   }
 
@@ -194,7 +209,7 @@ export class PeerConnectionIds {
 
   /** Makes a previously taken ID the primary path's destination (after migration completes). */
   useAsCurrent(sequenceNumber: number): void {
-    const id = this.active.get(sequenceNumber);
+    const id = this.get(sequenceNumber);
     if (id === undefined) throw new LocalStreamError('ERR_INVALID_ARGUMENT', `no active peer ID ${sequenceNumber}`);
     id.inUse = true;
     this.currentSequence = sequenceNumber;
@@ -202,24 +217,25 @@ export class PeerConnectionIds {
 
   /** We stop using an ID (an abandoned path): RETIRE_CONNECTION_ID tells the peer (§5.1.2). */
   retire(sequenceNumber: number): void {
-    if (!this.active.has(sequenceNumber)) return;
-    if (this.active.size === 1) {
+    if (indexOfSequence(this.active, sequenceNumber) < 0) return;
+    if (this.active.length === 1) {
       throw new LocalStreamError('ERR_INVALID_ARGUMENT', 'cannot retire the only peer connection ID');
     }
     this.retireSequence(sequenceNumber);
-    this.retiredAbove.add(sequenceNumber);
+    if (!this.retiredAbove.includes(sequenceNumber)) this.retiredAbove = appended(this.retiredAbove, sequenceNumber);
     if (sequenceNumber === this.currentSequence) this.switchCurrent();
   }
 
   private retireSequence(seq: number): void {
-    this.active.delete(seq);
+    const i = indexOfSequence(this.active, seq);
+    if (i >= 0) this.active = removedAt(this.active, i);
     this.queueRetirement(seq);
   }
 
   private queueRetirement(seq: number): void {
-    if (this.retireInFlight.has(seq)) return;
-    this.retireToSend.add(seq);
-    if (this.retireToSend.size + this.retireInFlight.size > this.maxPendingRetirements) {
+    if (this.retireInFlight.includes(seq) || this.retireToSend.includes(seq)) return;
+    this.retireToSend = appended(this.retireToSend, seq);
+    if (this.retireToSend.length + this.retireInFlight.length > this.maxPendingRetirements) {
       throw new StreamError(
         TransportErrorCode.CONNECTION_ID_LIMIT_ERROR,
         `more than ${this.maxPendingRetirements} connection IDs waiting to be retired`,
@@ -228,25 +244,28 @@ export class PeerConnectionIds {
   }
 
   get hasPendingFrame(): boolean {
-    return this.retireToSend.size > 0;
+    return this.retireToSend.length > 0;
   }
 
   pollFrame(): RetireConnectionIdFrame | undefined {
-    for (const seq of this.retireToSend) {
-      this.retireToSend.delete(seq);
-      this.retireInFlight.add(seq);
-      return { type: 'retire_connection_id', sequenceNumber: seq };
-    }
-    return undefined;
+    if (this.retireToSend.length === 0) return undefined;
+    const seq = this.retireToSend[0]!;
+    this.retireToSend = removedAt(this.retireToSend, 0);
+    if (!this.retireInFlight.includes(seq)) this.retireInFlight = appended(this.retireInFlight, seq);
+    return { type: 'retire_connection_id', sequenceNumber: seq };
   }
 
   onFrameAcked(frame: RetireConnectionIdFrame): void {
-    this.retireInFlight.delete(frame.sequenceNumber);
+    this.retireInFlight = without(this.retireInFlight, frame.sequenceNumber);
   }
 
   /** RETIRE_CONNECTION_ID is resent until acknowledged (RFC 9000 §13.3). */
   onFrameLost(frame: RetireConnectionIdFrame): void {
-    if (this.retireInFlight.delete(frame.sequenceNumber)) this.retireToSend.add(frame.sequenceNumber);
+    const before = this.retireInFlight;
+    this.retireInFlight = without(before, frame.sequenceNumber);
+    if (this.retireInFlight !== before && !this.retireToSend.includes(frame.sequenceNumber)) {
+      this.retireToSend = appended(this.retireToSend, frame.sequenceNumber);
+    }
   }
 
   /**
@@ -257,7 +276,7 @@ export class PeerConnectionIds {
     if (datagram.byteLength < MIN_STATELESS_RESET_LENGTH) return false;
     const tail = datagram.subarray(datagram.byteLength - STATELESS_RESET_TOKEN_LENGTH);
     let match = false;
-    for (const id of this.active.values()) {
+    for (const id of this.active) {
       // Check every candidate (no early exit), keeping the time independent of which one matched.
       if (id.inUse && id.statelessResetToken !== undefined && resetTokenEquals(id.statelessResetToken, tail)) match = true;
     }
@@ -266,7 +285,7 @@ export class PeerConnectionIds {
 
   /** Records the stateless_reset_token transport parameter for sequence 0 (the server's, §18.2). */
   setInitialResetToken(token: Uint8Array): void {
-    const initial = this.active.get(0);
-    if (initial !== undefined) this.active.set(0, { ...initial, statelessResetToken: token });
+    const initial = this.get(0);
+    if (initial !== undefined) this.put({ sequenceNumber: 0, connectionId: initial.connectionId, statelessResetToken: token, inUse: initial.inUse });
   }
 }

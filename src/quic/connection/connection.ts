@@ -95,6 +95,8 @@ const MAX_NEW_TOKEN_LENGTH = 1024;
 const PRE_HANDSHAKE_DATAGRAM_SIZE = MIN_INITIAL_DATAGRAM_SIZE;
 
 type Role = 'client' | 'server';
+/** T with its readonly properties assignable (for the frame target and owners kept current in place). */
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 function levelSpace(level: TlsLevel): PacketNumberSpace | undefined {
   if (level === 'initial') return 'initial';
@@ -263,8 +265,10 @@ export class QuicConnection implements QuicConnectionApi {
   /** Path MTU discovery on the current path (RFC 8899, RFC 9000 §14.3). */
   private readonly mtu: MtuDiscovery;
   private readonly handshakeSink: HandshakeSink;
-  private readonly frameTarget: FrameTarget;
-  private readonly ownersBySpace: Partial<Record<PacketNumberSpace, SentFrameOwners>> = {};
+  /** Its streams and cids are brought up to date before each frame (currentFrameTarget). */
+  private readonly frameTarget: Writable<FrameTarget>;
+  /** Built on first use per space; their streams and cids are brought up to date on each use (frameOwners). */
+  private readonly ownersBySpace: Partial<Record<PacketNumberSpace, Writable<SentFrameOwners>>> = {};
 
   private constructor(role: Role, opts: ResolvedOptions, path: PathAddress, localCid: Uint8Array, retrySourceCid: Uint8Array | undefined) {
     this.role = role;
@@ -523,6 +527,8 @@ export class QuicConnection implements QuicConnectionApi {
         this.streams.write(streamId, new Uint8Array(0));
         return 0;
       }
+      // Application data: a deferred PMTU search begins now, as transfers are what larger datagrams speed up.
+      if (data.length > 0) this.mtu.searchNow();
       if (!fin && this.coalescer.accepts(data)) {
         const full = this.coalescer.append(streamId, data);
         if (full !== undefined) this.streams.write(streamId, full);
@@ -871,7 +877,7 @@ export class QuicConnection implements QuicConnectionApi {
     const path = this.paths.get(pathAddr);
     for (const f of frames) {
       if (this.closeState !== undefined) break;
-      handleFrame(this.frameTarget, space, f, path, now, arrivedOnCid);
+      handleFrame(this.currentFrameTarget(), space, f, path, now, arrivedOnCid);
     }
     space.acks.onPacketReceived(pn, now, ackEliciting, 'not-ect', opened.payload.length);
     // RFC 9000 §10.1: any packet processed restarts the idle timer.
@@ -885,17 +891,25 @@ export class QuicConnection implements QuicConnectionApi {
 
   // ================================================================= frames
 
-  private makeFrameTarget(): FrameTarget {
-    // Getters: the stream manager exists from the start, the connection ID manager once the peer's first
-    // packet is known; no frame that needs it can arrive before.
-    const self = this;
+  /**
+   * The frame target with the current stream and connection ID managers: a frame may replace the stream
+   * manager (0-RTT rejected at handshake completion) for the frames after it in the same packet.
+   */
+  private currentFrameTarget(): FrameTarget {
+    const t = this.frameTarget;
+    t.streams = this.streamState;
+    // The connection ID manager exists once the peer's first packet is known; no frame that needs it
+    // can arrive before.
+    t.cids = this.cids!;
+    return t;
+  }
+
+  private makeFrameTarget(): Writable<FrameTarget> {
+    // Data properties kept current by currentFrameTarget, not getters: V8 keeps an object literal with
+    // getters in dictionary mode, several hundred bytes more per connection.
     return {
-      get streams(): StreamManager {
-        return self.streams;
-      },
-      get cids(): ConnectionIdManager {
-        return self.cids!;
-      },
+      streams: this.streamState,
+      cids: this.cids!,
       ack: (space, frame, now) => this.onAckFrame(space, frame, now),
       crypto: (space, offset, data) => {
         const ready = space.onCryptoFrame(offset, data);
@@ -974,20 +988,19 @@ export class QuicConnection implements QuicConnectionApi {
 
   /** Per-space owners, built once: acknowledgments and losses are per packet, the hottest receive path. */
   private frameOwners(spaceName: PacketNumberSpace): SentFrameOwners {
-    return (this.ownersBySpace[spaceName] ??= this.makeFrameOwners(spaceName));
+    const o = (this.ownersBySpace[spaceName] ??= this.makeFrameOwners(spaceName));
+    // The stream manager is replaced when 0-RTT is rejected, the ID manager arrives later: kept current
+    // here rather than by getters (V8 keeps an object literal with getters in dictionary mode).
+    o.streams = this.streamState;
+    o.cids = this.cids;
+    return o;
   }
 
-  private makeFrameOwners(spaceName: PacketNumberSpace): SentFrameOwners {
-    const self = this;
+  private makeFrameOwners(spaceName: PacketNumberSpace): Writable<SentFrameOwners> {
     return {
       space: this.spaces[spaceName],
-      // Getters: the stream manager is replaced when 0-RTT is rejected, the ID manager arrives later.
-      get streams(): StreamManager {
-        return self.streams;
-      },
-      get cids(): ConnectionIdManager | undefined {
-        return self.cids;
-      },
+      streams: this.streamState,
+      cids: this.cids,
       handshakeDoneAcked: () => this.events.push({ type: 'handshake-confirmed' }),
       handshakeDoneLost: () => {
         this.handshakeDonePending = true;
@@ -1131,6 +1144,9 @@ export class QuicConnection implements QuicConnectionApi {
   private issueNewToken(): void {
     const source = this.newTokenSource;
     if (source === undefined) return;
+    // Called once, at handshake completion: the source (a closure over the endpoint's per-connection
+    // options) need not live as long as the connection.
+    this.newTokenSource = undefined;
     const token = source(this.path.address.remote);
     // RFC 9000 §19.7: an empty token is a FRAME_ENCODING_ERROR at the client, so none is sent; one that
     // could not fit in a minimum-size packet is not sent either (the token is optional, the connection is not).
@@ -1142,7 +1158,11 @@ export class QuicConnection implements QuicConnectionApi {
   private startMtuDiscovery(): void {
     const peerMax = this.peerParams?.maxUdpPayloadSize;
     if (!this.opts.limits.pmtuDiscovery || peerMax === undefined || !this.confirmed) return;
-    this.mtu.start(Math.min(this.opts.limits.pmtuMaxDatagramSize, peerMax));
+    const maxSize = Math.min(this.opts.limits.pmtuMaxDatagramSize, peerMax);
+    // A connection with stream data waiting searches at once; any other one after a delay, so one that
+    // only completes a handshake (or stays idle) sends no probes (mtu-discovery.ts, RFC 8899 §5.2).
+    if (this.streams.wantsToSend) this.mtu.start(maxSize);
+    else this.mtu.startDeferred(maxSize, this.now);
   }
 
   /** RFC 9001 §4.9 / RFC 9002 §6.4: forget a space's keys and its packets in flight. */
@@ -1150,7 +1170,12 @@ export class QuicConnection implements QuicConnectionApi {
     const s = this.spaces[space];
     if (s.discarded) return;
     s.discard();
+    // Nothing more is received or acknowledged in this space: its ACK state goes too.
+    s.acks.discard();
     this.loss.discardSpace(space, now);
+    // No packet of this space is acknowledged or lost any more (its packets are gone from recovery):
+    // its frame owners (closures over the connection) need not live as long as the connection.
+    this.ownersBySpace[space] = undefined;
   }
 
   // ================================================================= VN and Retry (client)

@@ -9,6 +9,14 @@
 // probes (RFC 8899 §5.1.2), so the search costs at most MAX_PROBES * (1 + log2(range)) probes. When it is
 // done, PMTU_RAISE_TIMER later the search runs again for a path that grew (RFC 8899 §5.1.1).
 //
+// When the search starts: RFC 9000 §14.3 lets it begin once the handshake is confirmed, and RFC 8899
+// §5.2 leaves the time the PL moves from BASE to SEARCHING to the PL. A probe is a full-size datagram
+// (up to 64 KiB on loopback) that is sealed, sent, received and acknowledged, which costs a connection
+// that completes its handshake and closes, or stays idle, as much as a good part of the handshake itself
+// and buys it nothing. So startDeferred() waits DEFAULT_MTU_SEARCH_DELAY_MS first; start() searches at
+// once (the connection uses it when application data is already waiting, as a transfer is what larger
+// datagrams speed up), and so does searchNow() on a deferred search.
+//
 // Black holes (RFC 8899 §4.3, §5.2 "SEARCH_COMPLETE -> BASE"): a path that shrinks drops every packet
 // above its new MTU. Several consecutive loss events that each lost a packet larger than the base, with no
 // such packet acknowledged in between, fall back to the base size and search again below the old size.
@@ -19,6 +27,8 @@ export const DEFAULT_MTU_MAX_PROBES = 3;
 export const DEFAULT_MTU_RAISE_INTERVAL_MS = 600_000;
 /** Loss events losing packets above the base size, with no large packet acknowledged, that mean a black hole. */
 export const DEFAULT_MTU_BLACK_HOLE_LOSS_EVENTS = 3;
+/** How long startDeferred() stays at the base size before the first probe (ms; see the top of this file). */
+export const DEFAULT_MTU_SEARCH_DELAY_MS = 100;
 
 export interface MtuDiscoveryOptions {
   /** BASE_PLPMTU: the size every path supports (RFC 9000 §14: at least 1200). */
@@ -26,15 +36,21 @@ export interface MtuDiscoveryOptions {
   maxProbes?: number;
   raiseIntervalMs?: number;
   blackHoleLossEvents?: number;
+  /** Delay of startDeferred() before the search begins (ms). */
+  searchDelayMs?: number;
 }
 
-export type MtuSearchState = 'disabled' | 'searching' | 'complete';
+/** 'pending': startDeferred() was called and the search has not begun yet. */
+export type MtuSearchState = 'disabled' | 'pending' | 'searching' | 'complete';
 
 export class MtuDiscovery {
   readonly baseSize: number;
   private readonly maxProbes: number;
   private readonly raiseIntervalMs: number;
   private readonly blackHoleLossEvents: number;
+  private readonly searchDelayMs: number;
+  /** When a pending search begins. */
+  private searchAt: number | undefined;
   /** PLPMTU: the largest datagram size confirmed on the path. */
   private currentSize: number;
   /** Largest size acknowledged in this search (the lower end of the search interval). */
@@ -60,6 +76,8 @@ export class MtuDiscovery {
     this.maxProbes = o.maxProbes ?? DEFAULT_MTU_MAX_PROBES;
     this.raiseIntervalMs = o.raiseIntervalMs ?? DEFAULT_MTU_RAISE_INTERVAL_MS;
     this.blackHoleLossEvents = o.blackHoleLossEvents ?? DEFAULT_MTU_BLACK_HOLE_LOSS_EVENTS;
+    this.searchDelayMs = o.searchDelayMs ?? DEFAULT_MTU_SEARCH_DELAY_MS;
+    if (!(this.searchDelayMs >= 0)) throw new RangeError('searchDelayMs must be a non-negative number');
     this.currentSize = o.baseSize;
     this.low = o.baseSize;
     this.high = o.baseSize + 1;
@@ -76,9 +94,34 @@ export class MtuDiscovery {
   }
 
 
-  /** Starts discovery up to `maxSize` (after the handshake is confirmed, RFC 9000 §14.3). */
+  /** Starts discovery up to `maxSize` now (after the handshake is confirmed, RFC 9000 §14.3). */
   start(maxSize: number): void {
     this.maxSize = Math.max(this.baseSize, maxSize);
+    this.searchAt = undefined;
+    this.beginSearch(this.currentSize, this.maxSize + 1);
+  }
+
+  /**
+   * Starts discovery up to `maxSize` searchDelayMs after `now` (nextTimeout() reports when), or earlier
+   * through searchNow(). Until then the path stays at the base size and nothing is probed.
+   */
+  startDeferred(maxSize: number, now: number): void {
+    if (this.searchDelayMs === 0) {
+      this.start(maxSize);
+      return;
+    }
+    this.maxSize = Math.max(this.baseSize, maxSize);
+    this.searchState = 'pending';
+    this.candidate = undefined;
+    this.probeInFlight = false;
+    this.raiseAt = undefined;
+    this.searchAt = now + this.searchDelayMs;
+  }
+
+  /** Begins a pending (deferred) search at once; no effect in any other state. */
+  searchNow(): void {
+    if (this.searchState !== 'pending') return;
+    this.searchAt = undefined;
     this.beginSearch(this.currentSize, this.maxSize + 1);
   }
 
@@ -89,6 +132,7 @@ export class MtuDiscovery {
     this.candidate = undefined;
     this.probeInFlight = false;
     this.raiseAt = undefined;
+    this.searchAt = undefined;
     this.largeLossEvents = 0;
     this.largeUnacked = false;
   }
@@ -159,17 +203,23 @@ export class MtuDiscovery {
     return true;
   }
 
-  /** The raise timer (RFC 8899 §5.1.1), when a completed search waits for it. */
+  /** The start of a deferred search, or the raise timer (RFC 8899 §5.1.1) when a completed search waits for it. */
   nextTimeout(): number | undefined {
+    if (this.searchState === 'pending') return this.searchAt;
     return this.searchState === 'complete' ? this.raiseAt : undefined;
   }
 
   onTimeout(now: number): void {
+    if (this.searchState === 'pending') {
+      if (this.searchAt !== undefined && now >= this.searchAt) this.searchNow();
+      return;
+    }
     if (this.searchState !== 'complete' || this.raiseAt === undefined || now < this.raiseAt) return;
     this.beginSearch(this.currentSize, this.maxSize + 1);
   }
 
   private beginSearch(low: number, highExclusive: number): void {
+    this.searchAt = undefined;
     this.low = low;
     this.high = highExclusive;
     this.largeLossEvents = 0;

@@ -4,7 +4,7 @@
 import { QUIC_VERSION_1 } from '../wire/header.js';
 import { QuicError, TransportErrorCode } from '../wire/errors.js';
 import { hkdfExpandLabel, hkdfExtract } from './hkdf.js';
-import { CIPHER_SUITES, derivePacketProtectionKeys, type PacketProtectionKeys } from './keys.js';
+import { CIPHER_SUITES, derivePacketProtectionKeys, unpooledCopy, type PacketProtectionKeys } from './keys.js';
 
 /** RFC 9001 §5.2: initial_salt for QUIC version 1. */
 export const INITIAL_SALT_V1 = Buffer.from('38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'hex');
@@ -43,11 +43,24 @@ export function deriveInitialSecrets(clientDcid: Uint8Array, version: number = Q
   };
 }
 
+/**
+ * The last keys deriveInitialKeys made. A server derives them for the client's first Initial to open it,
+ * then again for the connection the packet starts (the same Destination Connection ID): the second call
+ * is served from here. Initial keys are a public function of the DCID and version (RFC 9001 §5.2: they
+ * protect against off-path injection only), so keeping them reveals nothing; the entry matches only the
+ * exact DCID bytes and version, and the keys are never modified in place by their users.
+ */
+let lastInitialKeys: { dcid: Buffer; version: number; keys: InitialKeys } | undefined;
+
 /** Packet protection keys for both directions of the Initial encryption level. */
 export function deriveInitialKeys(clientDcid: Uint8Array, version: number = QUIC_VERSION_1): InitialKeys {
+  const last = lastInitialKeys;
+  if (last !== undefined && last.version === version && last.dcid.equals(clientDcid)) return last.keys;
   const secrets = deriveInitialSecrets(clientDcid, version);
-  return {
-    client: derivePacketProtectionKeys(INITIAL_CIPHER_SUITE, secrets.client),
-    server: derivePacketProtectionKeys(INITIAL_CIPHER_SUITE, secrets.server),
-  };
+  const keys: InitialKeys = Object.freeze({
+    client: Object.freeze(derivePacketProtectionKeys(INITIAL_CIPHER_SUITE, secrets.client)),
+    server: Object.freeze(derivePacketProtectionKeys(INITIAL_CIPHER_SUITE, secrets.server)),
+  });
+  lastInitialKeys = { dcid: unpooledCopy(clientDcid), version, keys };
+  return keys;
 }

@@ -62,8 +62,11 @@ class AeadPacketProtector implements PacketProtector {
   private readonly hp: Buffer;
   /** Per-packet nonce, rebuilt in place (RFC 9001 §5.3). */
   private readonly nonce: Buffer;
-  /** AES suites: one ECB cipher for the lifetime of the key (RFC 9001 §5.4.3). */
-  private readonly ecb: Cipher | undefined;
+  /**
+   * AES suites: one ECB cipher for the lifetime of the key (RFC 9001 §5.4.3), made on first use: a
+   * handshake installs keys for several levels and directions, some of which protect one packet or none.
+   */
+  private ecb: Cipher | undefined;
   /**
    * node:crypto types the GCM and ChaCha20-Poly1305 overloads separately; both return an AEAD cipher with
    * setAAD/getAuthTag and take the same options, so the ChaCha20 name is passed through the GCM overload.
@@ -86,10 +89,6 @@ class AeadPacketProtector implements PacketProtector {
     this.nonce = Buffer.alloc(suite.ivLength);
     this.authTagOptions = { authTagLength: suite.tagLength };
     this.aead = suite.aead as CipherGCMTypes;
-    if (suite.headerProtection !== 'chacha20') {
-      this.ecb = createCipheriv(suite.headerProtection, this.hp, null);
-      this.ecb.setAutoPadding(false);
-    }
   }
 
   /** RFC 9001 §5.3: the 62-bit packet number, left-padded to the IV size, XORed with the IV. */
@@ -147,7 +146,15 @@ class AeadPacketProtector implements PacketProtector {
     if (sample.length !== HEADER_PROTECTION_SAMPLE_LENGTH) {
       throw new QuicError(TransportErrorCode.INTERNAL_ERROR, 'header protection sample must be 16 bytes');
     }
-    if (this.ecb !== undefined) return this.ecb.update(sample); // RFC 9001 §5.4.3: mask = AES-ECB(hp, sample)
+    const hpCipher = this.suite.headerProtection;
+    if (hpCipher !== 'chacha20') {
+      // RFC 9001 §5.4.3: mask = AES-ECB(hp, sample).
+      if (this.ecb === undefined) {
+        this.ecb = createCipheriv(hpCipher, this.hp, null);
+        this.ecb.setAutoPadding(false);
+      }
+      return this.ecb.update(sample);
+    }
     // RFC 9001 §5.4.4: counter = sample[0..3] (little-endian), nonce = sample[4..15]; node's 16-byte
     // chacha20 IV is exactly counter || nonce. mask = ChaCha20(hp, counter, nonce, {0,0,0,0,0}).
     return createCipheriv('chacha20', this.hp, sample).update(ZERO_MASK_INPUT);

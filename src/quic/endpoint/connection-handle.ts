@@ -68,7 +68,8 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
   private resolveReady!: (info: HandshakeInfo) => void;
   private rejectReady!: (e: Error) => void;
   private resolveClosed!: (info: ConnectionCloseInfo) => void;
-  private readonly streamOwner: QuicStreamOwner;
+  /** Made with the first stream: an idle connection without streams does not hold it. */
+  private streamOwner: QuicStreamOwner | undefined;
 
   constructor(
     private readonly driver: ConnectionDriver,
@@ -84,14 +85,6 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
     this.ready.catch(() => undefined);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     if (options.holdPeerStreams === true) this.holdingStreams = [];
-    const handle = this;
-    this.streamOwner = {
-      get connection(): QuicConnectionApi {
-        return handle.entry.connection;
-      },
-      wake: () => this.wake(),
-      forget: (id) => this.streams.delete(id),
-    };
   }
 
   get connection(): QuicConnectionApi {
@@ -233,6 +226,9 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
   }
 
   private createStream(id: number, options: { readable: boolean; writable: boolean; highWaterMark?: number }): QuicStream {
+    // Data properties only (entry.connection never changes): an object literal with a getter is kept in
+    // V8's slower, larger dictionary mode.
+    this.streamOwner ??= { connection: this.entry.connection, wake: () => this.wake(), forget: (streamId) => void this.streams.delete(streamId) };
     const stream = new QuicStream(this.streamOwner, id, options);
     this.streams.set(id, stream);
     return stream;

@@ -44,10 +44,8 @@ export interface AckToSend {
   readonly ecn?: EcnCounts;
 }
 
-interface Range {
-  lo: number;
-  hi: number;
-}
+/** The ranges of every tracker that holds none: shared, never mutated (insert replaces it). */
+const NO_RANGES: number[] = [];
 
 export class AckTracker {
   readonly space: PacketNumberSpace;
@@ -55,8 +53,13 @@ export class AckTracker {
   private readonly threshold: number;
   private readonly bytesThreshold: number;
   private readonly maxRanges: number;
-  /** Received packet numbers, descending, disjoint and non-adjacent. */
-  private ranges: Range[] = [];
+  /**
+   * Received packet numbers as ranges, descending, disjoint and non-adjacent, stored flat:
+   * ranges[2i] is the lowest and ranges[2i + 1] the highest number of range i. One array of numbers,
+   * not an object per range: every connection keeps a tracker per packet number space for its whole
+   * life, almost always with a single range.
+   */
+  private ranges: number[] = NO_RANGES;
   /** Packet numbers below this are treated as duplicates (RFC 9000 §13.2.3 minimum packet number). */
   private minimumPacketNumber = 0;
   private largestReceivedNumber = -1;
@@ -100,11 +103,13 @@ export class AckTracker {
     return this.largestReceivedNumber;
   }
   get rangeCount(): number {
-    return this.ranges.length;
+    return this.ranges.length >> 1;
   }
   /** Received ranges, descending (a copy). */
   receivedRanges(): Array<[number, number]> {
-    return this.ranges.map((r) => [r.lo, r.hi]);
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < this.ranges.length; i += 2) out.push([this.ranges[i]!, this.ranges[i + 1]!]);
+    return out;
   }
 
   /**
@@ -115,10 +120,10 @@ export class AckTracker {
   isDuplicate(pn: number): boolean {
     if (pn < this.minimumPacketNumber) return true;
     const i = this.indexAtOrBelow(pn);
-    if (i < this.ranges.length && this.ranges[i]!.hi >= pn) return true;
+    const n = this.ranges.length >> 1;
+    if (i < n && this.ranges[2 * i + 1]! >= pn) return true;
     // Remembering it would need a new lowest range beyond the cap, dropped at once: treat as too old.
-    const n = this.ranges.length;
-    return n >= this.maxRanges && i === n && pn < this.ranges[n - 1]!.lo - 1;
+    return n >= this.maxRanges && i === n && pn < this.ranges[2 * n - 2]! - 1;
   }
 
   /**
@@ -196,10 +201,10 @@ export class AckTracker {
       throw new RangeError(`ack_delay_exponent must be an integer 0..${MAX_ACK_DELAY_EXPONENT}, got ${exponent}`);
     }
     if (this.ranges.length === 0) return undefined;
-    const count = Math.max(1, Math.min(maxRanges, this.ranges.length));
+    const count = Math.max(1, Math.min(maxRanges, this.ranges.length >> 1));
     const ranges: Array<[number, number]> = [];
-    for (let i = 0; i < count; i++) ranges.push([this.ranges[i]!.lo, this.ranges[i]!.hi]);
-    const largest = this.ranges[0]!.hi;
+    for (let i = 0; i < count; i++) ranges.push([this.ranges[2 * i]!, this.ranges[2 * i + 1]!]);
+    const largest = this.ranges[1]!;
     // The largest still tracked may no longer be the largest ever received only if that one was
     // forgotten, which never happens to the top range; so its receipt time is largestReceivedTime.
     const ackDelayMicros = Math.max(0, Math.floor((now - (this.largestReceivedTime ?? now)) * 1000));
@@ -223,6 +228,17 @@ export class AckTracker {
   }
 
   /**
+   * RFC 9001 §4.9: the space's keys are discarded, so nothing more is received or acknowledged in it.
+   * The ranges and any pending ACK are forgotten (they would otherwise stay for the connection's life),
+   * and every packet number counts as a duplicate from now on.
+   */
+  discard(): void {
+    this.ranges = NO_RANGES;
+    this.minimumPacketNumber = Number.MAX_SAFE_INTEGER;
+    this.onAckSent();
+  }
+
+  /**
    * RFC 9000 §13.2.4: a packet carrying our ACK with Largest Acknowledged `largestAcked` was itself
    * acknowledged, so the peer knows everything up to it: stop acknowledging those packet numbers and
    * treat anything at or below as a duplicate from now on (§13.2.3).
@@ -230,18 +246,21 @@ export class AckTracker {
   onAckAcknowledged(largestAcked: number): void {
     if (!Number.isSafeInteger(largestAcked) || largestAcked < this.minimumPacketNumber) return;
     this.minimumPacketNumber = largestAcked + 1;
-    while (this.ranges.length > 0 && this.ranges[this.ranges.length - 1]!.hi <= largestAcked) this.ranges.pop();
-    const lowest = this.ranges[this.ranges.length - 1];
-    if (lowest !== undefined && lowest.lo <= largestAcked) lowest.lo = largestAcked + 1;
+    const r = this.ranges;
+    let n = r.length;
+    // Drop whole ranges at or below largestAcked (the lowest are last), then trim the lowest left.
+    while (n > 0 && r[n - 1]! <= largestAcked) n -= 2;
+    if (n !== r.length) this.ranges = n === 0 ? NO_RANGES : r.slice(0, n);
+    if (n > 0 && this.ranges[n - 2]! <= largestAcked) this.ranges[n - 2] = largestAcked + 1;
   }
 
-  /** Index of the first range (descending) whose lo <= pn; ranges.length if none. */
+  /** Index (in ranges, descending) of the first range whose lowest number is <= pn; the range count if none. */
   private indexAtOrBelow(pn: number): number {
     let lo = 0;
-    let hi = this.ranges.length;
+    let hi = this.ranges.length >> 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ranges[mid]!.lo > pn) lo = mid + 1;
+      if (this.ranges[2 * mid]! > pn) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -253,34 +272,40 @@ export class AckTracker {
     from = Math.max(from, this.minimumPacketNumber);
     if (from > to) return true;
     const i = this.indexAtOrBelow(from);
-    return i < this.ranges.length && this.ranges[i]!.hi >= to;
+    return i < this.ranges.length >> 1 && this.ranges[2 * i + 1]! >= to;
   }
 
   private insert(pn: number): void {
-    const top = this.ranges[0];
+    const r = this.ranges;
     // Fast path: the next packet in order.
-    if (top !== undefined && pn === top.hi + 1) {
-      top.hi = pn;
+    if (r.length > 0 && pn === r[1]! + 1) {
+      r[1] = pn;
+      return;
+    }
+    if (r.length === 0) {
+      // An exact two-element array: most trackers never hold more than this one range.
+      this.ranges = [pn, pn];
       return;
     }
     const i = this.indexAtOrBelow(pn);
-    const below = this.ranges[i];
-    const above = i > 0 ? this.ranges[i - 1] : undefined;
-    const joinsBelow = below !== undefined && below.hi + 1 === pn;
-    const joinsAbove = above !== undefined && above.lo - 1 === pn;
+    const n = r.length >> 1;
+    const joinsBelow = i < n && r[2 * i + 1]! + 1 === pn;
+    const joinsAbove = i > 0 && r[2 * i - 2]! - 1 === pn;
     if (joinsBelow && joinsAbove) {
-      above.lo = below.lo;
-      this.ranges.splice(i, 1);
+      // The range above takes the lowest number of the one below, which goes.
+      r[2 * i - 2] = r[2 * i]!;
+      r.splice(2 * i, 2);
     } else if (joinsBelow) {
-      below.hi = pn;
+      r[2 * i + 1] = pn;
     } else if (joinsAbove) {
-      above.lo = pn;
+      r[2 * i - 2] = pn;
     } else {
-      this.ranges.splice(i, 0, { lo: pn, hi: pn });
-      if (this.ranges.length > this.maxRanges) {
+      r.splice(2 * i, 0, pn, pn);
+      if (r.length >> 1 > this.maxRanges) {
         // RFC 9000 §13.2.3: forget the oldest range and refuse packets at or below it from now on.
-        const dropped = this.ranges.pop()!;
-        this.minimumPacketNumber = Math.max(this.minimumPacketNumber, dropped.hi + 1);
+        const droppedHi = r[r.length - 1]!;
+        r.length -= 2;
+        this.minimumPacketNumber = Math.max(this.minimumPacketNumber, droppedHi + 1);
       }
     }
   }

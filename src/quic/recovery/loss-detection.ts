@@ -91,6 +91,9 @@ export type TimeoutOutcome<F> =
       readonly antiDeadlock: boolean;
     };
 
+/** The skipped list of every space that skipped nothing: shared, never mutated (skip() replaces it). */
+const NO_SKIPPED: number[] = [];
+
 interface SpaceState<F> {
   readonly history: SentPacketHistory<F>;
   /** largest_acked_packet; -1 = none yet. */
@@ -159,7 +162,7 @@ export class LossDetection<F> {
       largestAcked: -1,
       lossTime: undefined,
       ecnCe: 0,
-      skipped: [],
+      skipped: NO_SKIPPED,
       discarded: false,
     });
     this.spaces = { initial: space(), handshake: space(), application: space() };
@@ -274,8 +277,12 @@ export class LossDetection<F> {
   skipPacketNumber(space: PacketNumberSpace, packetNumber: number): void {
     const st = this.liveSpace(space, 'skip a packet number in');
     st.history.skip(packetNumber);
-    st.skipped.push(packetNumber);
-    if (st.skipped.length > this.maxSkipped) st.skipped.shift();
+    if (st.skipped.length === 0) {
+      st.skipped = [packetNumber];
+    } else {
+      st.skipped.push(packetNumber);
+      if (st.skipped.length > this.maxSkipped) st.skipped.shift();
+    }
   }
 
   /** RFC 9002 A.7 OnAckReceived. Never throws for anything the peer sent. */
@@ -378,7 +385,7 @@ export class LossDetection<F> {
     if (st.discarded) return [];
     st.discarded = true;
     st.lossTime = undefined;
-    st.skipped = [];
+    st.skipped = NO_SKIPPED;
     const removed = st.history.clear();
     this.pto = 0;
     this.setLossDetectionTimer(now);

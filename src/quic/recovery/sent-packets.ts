@@ -10,9 +10,16 @@ import type { SentPacket } from './types.js';
 /** Compact once at least this many holes exist and they outnumber the live packets. */
 const COMPACTION_MIN_HOLES = 64;
 
+/**
+ * The arrays of every history that tracks nothing (a new one, one cleared, one whose packets all left):
+ * shared, so an idle space holds no arrays of its own. Never written to: add() replaces them.
+ */
+const NO_NUMBERS: number[] = [];
+const NO_PACKETS: never[] = [];
+
 export class SentPacketHistory<F> {
-  private numbers: number[] = [];
-  private packets: Array<SentPacket<F> | undefined> = [];
+  private numbers: number[] = NO_NUMBERS;
+  private packets: Array<SentPacket<F> | undefined> = NO_PACKETS;
   private head = 0;
   private live = 0;
   private ackElicitingInFlightCount = 0;
@@ -53,8 +60,15 @@ export class SentPacketHistory<F> {
       throw new RecoveryError(RecoveryErrorCode.INTERNAL_ERROR, `sent packet size ${packet.size} is invalid`);
     }
     this.largestSentNumber = pn;
-    this.numbers.push(pn);
-    this.packets.push(packet);
+    if (this.packets.length === 0) {
+      // Exact one-element arrays: an idle connection usually tracks a single packet here (its last
+      // ACK-only packet, which the peer never acknowledges), and push on an empty array reserves 16 more.
+      this.numbers = [pn];
+      this.packets = [packet];
+    } else {
+      this.numbers.push(pn);
+      this.packets.push(packet);
+    }
     this.live++;
     if (packet.inFlight) {
       this.inFlightBytes += packet.size;
@@ -124,8 +138,8 @@ export class SentPacketHistory<F> {
   /** Removes and returns every packet (RFC 9002 §6.4 discarding a space's keys). */
   clear(): Array<SentPacket<F>> {
     const all = [...this];
-    this.numbers = [];
-    this.packets = [];
+    this.numbers = NO_NUMBERS;
+    this.packets = NO_PACKETS;
     this.head = 0;
     this.live = 0;
     this.inFlightBytes = 0;
@@ -180,6 +194,16 @@ export class SentPacketHistory<F> {
   }
 
   private maybeCompact(): void {
+    if (this.live === 0) {
+      // Nothing tracked (the usual state of an idle connection): let go of the arrays' storage at once
+      // rather than waiting for COMPACTION_MIN_HOLES holes.
+      if (this.packets.length > 0) {
+        this.numbers = NO_NUMBERS;
+        this.packets = NO_PACKETS;
+        this.head = 0;
+      }
+      return;
+    }
     this.skipLeadingHoles();
     const holes = this.packets.length - this.live;
     if (holes < COMPACTION_MIN_HOLES || holes <= this.live) return;

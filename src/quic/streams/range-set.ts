@@ -1,6 +1,10 @@
 // A set of non-negative integers stored as sorted, disjoint, non-adjacent half-open ranges
-// [start, end). Used for stream offsets: acknowledged and lost byte ranges of a send buffer.
-// Operations are O(log n) to locate plus O(k) for the ranges touched.
+// [start, end). Used for stream offsets: acknowledged and lost byte ranges of a send buffer, received
+// ranges of a receive buffer. Operations are O(log n) to locate plus O(k) for the ranges touched.
+//
+// Memory: an idle connection holds several of these (one per CRYPTO stream and direction), almost all
+// empty, so the storage is one flat array [start0, end0, start1, end1, ...] that exists only while the
+// set is non-empty: an empty set is one small object with no backing store.
 
 export interface Range {
   readonly start: number;
@@ -8,34 +12,47 @@ export interface Range {
 }
 
 export class RangeSet {
-  // Parallel arrays keep the hot path free of per-range objects.
-  private starts: number[] = [];
-  private ends: number[] = [];
+  /** Flat bounds, ascending: bounds[2i] is the start of range i, bounds[2i + 1] its end. Null when empty. */
+  private bounds: number[] | null = null;
 
   get rangeCount(): number {
-    return this.starts.length;
+    return this.bounds === null ? 0 : this.bounds.length >> 1;
   }
 
   get isEmpty(): boolean {
-    return this.starts.length === 0;
+    return this.bounds === null;
   }
 
   /** The lowest range, if any. */
   first(): Range | undefined {
-    return this.starts.length === 0 ? undefined : { start: this.starts[0]!, end: this.ends[0]! };
+    const b = this.bounds;
+    return b === null ? undefined : { start: b[0]!, end: b[1]! };
+  }
+
+  /** Start of the lowest range; undefined when empty (first() without the allocation). */
+  get firstStart(): number | undefined {
+    return this.bounds === null ? undefined : this.bounds[0];
+  }
+
+  /** End of the lowest range; undefined when empty. */
+  get firstEnd(): number | undefined {
+    return this.bounds === null ? undefined : this.bounds[1];
   }
 
   ranges(): Range[] {
-    return this.starts.map((start, i) => ({ start, end: this.ends[i]! }));
+    const b = this.bounds;
+    const out: Range[] = [];
+    if (b !== null) for (let i = 0; i < b.length; i += 2) out.push({ start: b[i]!, end: b[i + 1]! });
+    return out;
   }
 
-  /** Index of the first range whose end is >= value (a range touching `value` may merge with it). */
-  private firstEndingAtOrAfter(value: number): number {
+  /** Index (in ranges) of the first range whose end is >= value (a range touching `value` may merge with it). */
+  private firstEndingAtOrAfter(b: number[], value: number): number {
     let lo = 0;
-    let hi = this.ends.length;
+    let hi = b.length >> 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ends[mid]! < value) lo = mid + 1;
+      if (b[2 * mid + 1]! < value) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -43,50 +60,58 @@ export class RangeSet {
 
   add(start: number, end: number): void {
     if (end <= start) return;
-    const i = this.firstEndingAtOrAfter(start);
+    const b = this.bounds;
+    if (b === null) {
+      this.bounds = [start, end];
+      return;
+    }
+    const n = b.length >> 1;
+    const i = this.firstEndingAtOrAfter(b, start);
     let j = i;
     let newStart = start;
     let newEnd = end;
     // Absorb every range that overlaps or touches [start, end).
-    while (j < this.starts.length && this.starts[j]! <= end) {
-      newStart = Math.min(newStart, this.starts[j]!);
-      newEnd = Math.max(newEnd, this.ends[j]!);
+    while (j < n && b[2 * j]! <= end) {
+      newStart = Math.min(newStart, b[2 * j]!);
+      newEnd = Math.max(newEnd, b[2 * j + 1]!);
       j++;
     }
-    this.starts.splice(i, j - i, newStart);
-    this.ends.splice(i, j - i, newEnd);
+    if (j === i + 1) {
+      // Replaces exactly one range (the common case: extending the range at the edge): no splice.
+      b[2 * i] = newStart;
+      b[2 * i + 1] = newEnd;
+    } else {
+      b.splice(2 * i, 2 * (j - i), newStart, newEnd);
+    }
   }
 
   remove(start: number, end: number): void {
-    if (end <= start) return;
-    const i = this.firstEndingAtOrAfter(start + 1);
-    const newStarts: number[] = [];
-    const newEnds: number[] = [];
+    const b = this.bounds;
+    if (end <= start || b === null) return;
+    const n = b.length >> 1;
+    const i = this.firstEndingAtOrAfter(b, start + 1);
+    const kept: number[] = [];
     let j = i;
-    while (j < this.starts.length && this.starts[j]! < end) {
-      const s = this.starts[j]!;
-      const e = this.ends[j]!;
-      if (s < start) {
-        newStarts.push(s);
-        newEnds.push(start);
-      }
-      if (e > end) {
-        newStarts.push(end);
-        newEnds.push(e);
-      }
+    while (j < n && b[2 * j]! < end) {
+      const s = b[2 * j]!;
+      const e = b[2 * j + 1]!;
+      if (s < start) kept.push(s, start);
+      if (e > end) kept.push(end, e);
       j++;
     }
-    if (j > i) {
-      this.starts.splice(i, j - i, ...newStarts);
-      this.ends.splice(i, j - i, ...newEnds);
-    }
+    if (j === i) return;
+    b.splice(2 * i, 2 * (j - i), ...kept);
+    // An empty set lets go of its storage (see the header).
+    if (b.length === 0) this.bounds = null;
   }
 
   /** True when every integer of [start, end) is in the set. */
   containsRange(start: number, end: number): boolean {
     if (end <= start) return true;
-    const i = this.firstEndingAtOrAfter(start + 1);
-    return i < this.starts.length && this.starts[i]! <= start && this.ends[i]! >= end;
+    const b = this.bounds;
+    if (b === null) return false;
+    const i = this.firstEndingAtOrAfter(b, start + 1);
+    return i < b.length >> 1 && b[2 * i]! <= start && b[2 * i + 1]! >= end;
   }
 
   /** Removes everything below `value`. */
@@ -95,7 +120,6 @@ export class RangeSet {
   }
 
   clear(): void {
-    this.starts = [];
-    this.ends = [];
+    this.bounds = null;
   }
 }

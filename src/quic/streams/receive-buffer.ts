@@ -6,6 +6,11 @@
 //
 // Memory is bounded by flow control: the owning stream checks every frame against the receive limit it
 // advertised (RFC 9000 §4.1) before inserting, so nothing beyond that limit is ever buffered here.
+//
+// Memory: every connection keeps one of these per CRYPTO stream for its whole life, nearly always with
+// everything read, so the idle state is a few numbers: the contiguous prefix is a number (not the first
+// range of a set), the set of ranges above it is empty (no storage, see range-set.ts), and the chunk
+// queue lets go of its storage once it is drained.
 import { RangeSet } from './range-set.js';
 import { StreamError, TransportErrorCode } from './transport-error.js';
 
@@ -24,12 +29,20 @@ export interface ReceiveBufferOptions {
   copyRatio?: number;
 }
 
+/** The chunk queue of every buffer holding nothing: an idle buffer has no arrays of its own. */
+const NO_OFFSETS: number[] = [];
+const NO_CHUNKS: Uint8Array[] = [];
+
 export class ReceiveBuffer {
   private readonly maxGaps: number;
   private readonly copyRatio: number;
-  // Sorted, non-overlapping chunks, all at or above readOffset.
-  private offsets: number[] = [];
-  private chunks: Uint8Array[] = [];
+  // Sorted, non-overlapping chunks, all at or above readOffset. The shared empty arrays while nothing is
+  // buffered (never mutated: storeGaps replaces them).
+  private offsets: number[] = NO_OFFSETS;
+  private chunks: Uint8Array[] = NO_CHUNKS;
+  /** Every byte below this has been received (RFC 9000 §2.2: what may be delivered in order). */
+  private contiguous = 0;
+  /** Received ranges above `contiguous`, each starting beyond it (gaps below them). */
   private readonly received = new RangeSet();
   private _readOffset = 0;
   private _highestOffset = 0;
@@ -76,8 +89,28 @@ export class ReceiveBuffer {
   }
 
   private contiguousEnd(): number {
-    const first = this.received.first();
-    return first !== undefined && first.start === 0 ? first.end : 0;
+    return this.contiguous;
+  }
+
+  /** Disjoint received ranges, counting the contiguous prefix (what maxGaps bounds). */
+  private get receivedRangeCount(): number {
+    return this.received.rangeCount + (this.contiguous > 0 ? 1 : 0);
+  }
+
+  /** Records [start, end) as received, growing the contiguous prefix when it reaches it. */
+  private markReceived(start: number, end: number): void {
+    if (start > this.contiguous) {
+      this.received.add(start, end);
+      return;
+    }
+    if (end <= this.contiguous) return;
+    let prefix = end;
+    // Each iteration takes one range out of `received`: bounded by its size.
+    for (let s = this.received.firstStart; s !== undefined && s <= prefix; s = this.received.firstStart) {
+      prefix = Math.max(prefix, this.received.firstEnd!);
+      this.received.remove(s, prefix);
+    }
+    this.contiguous = prefix;
   }
 
   /**
@@ -147,9 +180,9 @@ export class ReceiveBuffer {
       view = view.subarray(this._readOffset - start);
       start = this._readOffset;
     }
-    this.received.add(start, end);
+    this.markReceived(start, end);
     // Throwing here leaves the buffer inconsistent, which is fine: a StreamError closes the connection.
-    if (this.received.rangeCount > this.maxGaps) {
+    if (this.receivedRangeCount > this.maxGaps) {
       throw new StreamError(
         TransportErrorCode.INTERNAL_ERROR,
         `more than ${this.maxGaps} gaps in received stream data`,
@@ -180,8 +213,14 @@ export class ReceiveBuffer {
       this._bufferedBytes += pieceEnd - cursor;
       cursor = pieceEnd;
     }
-    this.offsets.splice(first, j - first, ...mergedOffsets);
-    this.chunks.splice(first, j - first, ...mergedChunks);
+    if (this.offsets.length === 0) {
+      // Nothing was buffered (the shared empty arrays): the merged pieces become the queue.
+      this.offsets = mergedOffsets;
+      this.chunks = mergedChunks;
+    } else {
+      this.offsets.splice(first, j - first, ...mergedOffsets);
+      this.chunks.splice(first, j - first, ...mergedChunks);
+    }
   }
 
   private retain(piece: Uint8Array): Uint8Array {
@@ -218,8 +257,14 @@ export class ReceiveBuffer {
   private consumeHead(n: number): void {
     const head = this.chunks[0]!;
     if (n === head.byteLength) {
-      this.chunks.shift();
-      this.offsets.shift();
+      if (this.chunks.length === 1) {
+        // Drained: back to the shared empty arrays, so an idle buffer keeps no storage.
+        this.chunks = NO_CHUNKS;
+        this.offsets = NO_OFFSETS;
+      } else {
+        this.chunks.shift();
+        this.offsets.shift();
+      }
     } else {
       this.chunks[0] = head.subarray(n);
       this.offsets[0]! += n;
@@ -234,12 +279,12 @@ export class ReceiveBuffer {
    */
   discard(upTo: number): number {
     const unread = Math.max(0, upTo - this._readOffset);
-    this.offsets = [];
-    this.chunks = [];
+    this.offsets = NO_OFFSETS;
+    this.chunks = NO_CHUNKS;
     this._bufferedBytes = 0;
     this._readOffset = Math.max(this._readOffset, upTo);
     this.received.clear();
-    this.received.add(0, this._readOffset);
+    this.contiguous = this._readOffset;
     return unread;
   }
 }

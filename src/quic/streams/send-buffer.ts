@@ -3,11 +3,21 @@
 // detection. Lost ranges are retransmitted before new data (RFC 9000 §13.3: data is resent in new
 // frames, not packets), and memory is released once a prefix of the stream is acknowledged.
 // Written chunks are kept by reference (as Node's own streams do): the writer must not reuse them.
+//
+// Memory: every connection keeps one of these per CRYPTO stream for its whole life, nearly always fully
+// acknowledged, so the idle state is a few numbers: the acknowledged prefix is a number (not the first
+// range of a set), the range sets are empty (and hold no storage, see range-set.ts), and the chunk
+// queue lets go of its storage once everything written is released.
 import { RangeSet } from './range-set.js';
 import { LocalStreamError } from './transport-error.js';
 
 /** Unacknowledged bytes above which write() reports backpressure (like Node's writableHighWaterMark). */
 export const DEFAULT_SEND_HIGH_WATER_MARK = 256 * 1024;
+/**
+ * Released chunks at the head of the queue before it is compacted (when they are also at least half of
+ * it): releasing is O(1) per chunk amortised, where Array.shift in a loop was quadratic on long queues.
+ */
+const COMPACT_MIN_RELEASED = 32;
 /**
  * A STREAM frame whose range crosses a chunk boundary stops at the boundary when the first chunk still
  * has this many bytes for it: the frame's data is then a view of the chunk, and the rest of the range goes
@@ -29,14 +39,27 @@ export interface SendChunk {
   readonly fin: boolean;
 }
 
+/** Placeholder for a released chunk slot (keeps the array's element kind; holds no data). */
+const EMPTY = new Uint8Array(0);
+/**
+ * The chunk queue of every buffer holding nothing: shared, so an idle buffer has no arrays of its own.
+ * Never mutated: write() replaces them with new arrays, release() and discard() put them back.
+ */
+const NO_CHUNK_OFFSETS: number[] = [];
+const NO_CHUNKS: Uint8Array[] = [];
+
 export class SendBuffer {
   readonly highWaterMark: number;
-  // Written chunks not yet released, in offset order; the first one may start below ackedPrefix.
-  private chunkOffsets: number[] = [];
-  private chunks: Uint8Array[] = [];
+  // Written chunks in offset order; those before chunkHead are released (waiting for compaction), the
+  // first one held may start below ackedPrefix.
+  private chunkOffsets: number[] = NO_CHUNK_OFFSETS;
+  private chunks: Uint8Array[] = NO_CHUNKS;
+  private chunkHead = 0;
   private _writeOffset = 0;
   private _sentOffset = 0;
-  /** Acknowledged ranges; the first range, once it starts at 0, is the acknowledged prefix. */
+  /** Every byte below this is acknowledged (RFC 9000 §3.1): the memory below it is released. */
+  private _ackedPrefix = 0;
+  /** Acknowledged ranges above the prefix, each starting beyond it (so the prefix is never in here). */
   private readonly acked = new RangeSet();
   private readonly lost = new RangeSet();
   private _finished = false;
@@ -61,13 +84,12 @@ export class SendBuffer {
   }
 
   get ackedPrefix(): number {
-    const first = this.acked.first();
-    return first !== undefined && first.start === 0 ? first.end : 0;
+    return this._ackedPrefix;
   }
 
   /** Bytes held in memory until acknowledged. */
   get bufferedBytes(): number {
-    return this._writeOffset - this.ackedPrefix;
+    return this._writeOffset - this._ackedPrefix;
   }
 
   get writable(): boolean {
@@ -102,7 +124,7 @@ export class SendBuffer {
 
   /** Every byte and the FIN are acknowledged (RFC 9000 §3.1 "Data Recvd"). */
   get isAllAcked(): boolean {
-    return this._finished && this._finAcked && this.ackedPrefix === this._writeOffset;
+    return this._finished && this._finAcked && this._ackedPrefix === this._writeOffset;
   }
 
   /**
@@ -114,8 +136,14 @@ export class SendBuffer {
       throw new LocalStreamError('ERR_STREAM_WRITE_AFTER_END', 'write after the stream was finished');
     }
     if (data.byteLength > 0) {
-      this.chunkOffsets.push(this._writeOffset);
-      this.chunks.push(data);
+      if (this.chunks.length === 0) {
+        // Leave the shared empty queue (never pushed to) for arrays of this buffer's own.
+        this.chunkOffsets = [this._writeOffset];
+        this.chunks = [data];
+      } else {
+        this.chunkOffsets.push(this._writeOffset);
+        this.chunks.push(data);
+      }
       this._writeOffset += data.byteLength;
     }
     const ok = this.bufferedBytes < this.highWaterMark;
@@ -198,7 +226,7 @@ export class SendBuffer {
   }
 
   private chunkIndexAt(offset: number): number {
-    let lo = 0;
+    let lo = this.chunkHead;
     let hi = this.chunkOffsets.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
@@ -212,7 +240,11 @@ export class SendBuffer {
   onAcked(offset: number, length: number, fin = false): void {
     const end = Math.min(offset + length, this._sentOffset);
     if (end > offset) {
-      this.acked.add(offset, end);
+      if (offset <= this._ackedPrefix) {
+        if (end > this._ackedPrefix) this.advanceAckedPrefix(end);
+      } else {
+        this.acked.add(offset, end);
+      }
       this.lost.remove(offset, end);
     }
     if (fin && this.finSent) {
@@ -239,11 +271,34 @@ export class SendBuffer {
     if (fin && this.finSent && !this._finAcked) this.finLost = true;
   }
 
+  /** The prefix grows to `end`, and takes in the acknowledged ranges it now reaches. */
+  private advanceAckedPrefix(end: number): void {
+    let prefix = end;
+    // Each iteration removes one range from `acked`: bounded by its size.
+    for (let start = this.acked.firstStart; start !== undefined && start <= prefix; start = this.acked.firstStart) {
+      prefix = Math.max(prefix, this.acked.firstEnd!);
+      this.acked.remove(start, prefix);
+    }
+    this._ackedPrefix = prefix;
+  }
+
   private release(): void {
-    const prefix = this.ackedPrefix;
-    while (this.chunks.length > 0 && this.chunkOffsets[0]! + this.chunks[0]!.byteLength <= prefix) {
-      this.chunks.shift();
-      this.chunkOffsets.shift();
+    const prefix = this._ackedPrefix;
+    const n = this.chunks.length;
+    let head = this.chunkHead;
+    while (head < n && this.chunkOffsets[head]! + this.chunks[head]!.byteLength <= prefix) {
+      this.chunks[head] = EMPTY; // drop the reference now; the slot goes at the next compaction
+      head++;
+    }
+    if (head === n) {
+      // Everything released: back to the shared empty queue, so an idle buffer keeps no storage.
+      if (n > 0) this.resetChunks();
+    } else if (head >= COMPACT_MIN_RELEASED && head * 2 >= n) {
+      this.chunks.splice(0, head);
+      this.chunkOffsets.splice(0, head);
+      this.chunkHead = 0;
+    } else {
+      this.chunkHead = head;
     }
     if (this.needDrain && this.bufferedBytes < this.highWaterMark) {
       this.needDrain = false;
@@ -260,13 +315,18 @@ export class SendBuffer {
 
   /** Bytes of written data still held in memory (for tests and metrics). */
   get retainedChunks(): number {
-    return this.chunks.length;
+    return this.chunks.length - this.chunkHead;
+  }
+
+  private resetChunks(): void {
+    this.chunks = NO_CHUNKS;
+    this.chunkOffsets = NO_CHUNK_OFFSETS;
+    this.chunkHead = 0;
   }
 
   /** Abandons all data (the stream was reset, RFC 9000 §3.1): nothing more is sent or kept. */
   discard(): void {
-    this.chunks = [];
-    this.chunkOffsets = [];
+    this.resetChunks();
     this.lost.clear();
     this.finLost = false;
     this.needDrain = false;

@@ -86,6 +86,16 @@ interface ParsedCertificate {
   readonly label: string;
   readonly issuerLabel: string;
   readonly selfIssued: boolean;
+  /** base64 of `der`, the key of Anchors.byDer (made on first use). */
+  derKey?: string;
+  /** The subject public key (made on first use; X509Certificate.publicKey builds a new KeyObject per call). */
+  publicKey?: KeyObject;
+  /**
+   * Issuers whose key this certificate's signature verified with. Both sides are immutable objects
+   * parsed from exact DER bytes, so a verification that succeeded once succeeds again (see signedBy).
+   * Weak, so a remembered issuer does not outlive its own cache entry or trust store.
+   */
+  readonly signedByIssuers: WeakSet<ParsedCertificate>;
 }
 
 const nameLabel = (name: string): string => name.split('\n').join(', ');
@@ -108,7 +118,87 @@ function parseCertificate(der: Uint8Array, what: string): ParsedCertificate {
     label: nameLabel(x509.subject),
     issuerLabel: nameLabel(x509.issuer),
     selfIssued: fields.rawIssuer.equals(fields.rawSubject),
+    signedByIssuers: new WeakSet(),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Cache of parsed peer certificates
+//
+// A client meets the same server chain on every connection (and a server the same client certificates),
+// and parsing it (node's X509Certificate plus certificate-fields.ts) and checking its signatures cost
+// more than the rest of the handshake's cryptography together. Parsing is a pure function of the DER
+// bytes, and so is a signature check of those bytes against an issuer parsed from its own exact bytes;
+// the cache therefore keys on the complete DER (a Map string key compares every byte: no hash that a
+// peer could collide) and only memoises those pure results. Everything that depends on the handshake
+// is still decided on every validation: path building against *this* trust store's anchors, validity
+// periods against `now`, basicConstraints, key usage and EKU for the purpose, and the host name.
+
+/** Limits of the parsed-certificate cache (least recently used goes first). */
+export const CERTIFICATE_CACHE_LIMITS = {
+  /** Distinct certificates kept. */
+  maxEntries: 64,
+  /** Larger certificates are parsed every time rather than kept (bounds the cache's memory). */
+  maxDerBytes: 16 * 1024,
+} as const;
+
+const certificateCache = new Map<string, ParsedCertificate>();
+const certificateCacheCounters = { hits: 0, misses: 0 };
+
+/** Counters of the parsed-certificate cache (for tests and diagnostics). */
+export function certificateCacheStats(): { size: number; hits: number; misses: number } {
+  return { size: certificateCache.size, ...certificateCacheCounters };
+}
+
+/** Empties the parsed-certificate cache and resets its counters. */
+export function clearCertificateCache(): void {
+  certificateCache.clear();
+  certificateCacheCounters.hits = 0;
+  certificateCacheCounters.misses = 0;
+}
+
+const cacheKeyOf = (der: Uint8Array): string =>
+  Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+
+/** parseCertificate through the cache. A certificate that does not parse is never cached. */
+function parseCertificateCached(der: Uint8Array, what: string): ParsedCertificate {
+  if (der.byteLength > CERTIFICATE_CACHE_LIMITS.maxDerBytes) return parseCertificate(der, what);
+  const key = cacheKeyOf(der);
+  const hit = certificateCache.get(key);
+  if (hit !== undefined) {
+    certificateCacheCounters.hits++;
+    certificateCache.delete(key);
+    certificateCache.set(key, hit);
+    return hit;
+  }
+  certificateCacheCounters.misses++;
+  // Parse from a private copy: the caller's bytes (a view into a received packet) may be reused later.
+  const parsed = parseCertificate(Buffer.from(der), what);
+  certificateCache.set(key, parsed);
+  if (certificateCache.size > CERTIFICATE_CACHE_LIMITS.maxEntries) certificateCache.delete(certificateCache.keys().next().value!);
+  return parsed;
+}
+
+function publicKeyOf(cert: ParsedCertificate): KeyObject {
+  cert.publicKey ??= cert.x509.publicKey;
+  return cert.publicKey;
+}
+
+/**
+ * The public key of a DER certificate, for checking the peer's CertificateVerify (RFC 8446 §4.4.3):
+ * from the cache when the chain was just validated, else parsed here. Undefined when node:crypto cannot
+ * read it.
+ */
+export function certificatePublicKey(der: Uint8Array): KeyObject | undefined {
+  if (der.byteLength <= CERTIFICATE_CACHE_LIMITS.maxDerBytes) {
+    const hit = certificateCache.get(cacheKeyOf(der));
+    if (hit !== undefined) return publicKeyOf(hit);
+  }
+  try {
+    return new X509Certificate(Buffer.from(der.buffer, der.byteOffset, der.byteLength)).publicKey;
+  } catch {
+    return undefined;
+  }
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----/g;
@@ -263,6 +353,7 @@ function buildTrustStore(pems: Array<string | Uint8Array>, skipMalformed = false
     for (const der of chain) {
       const cert = parseCertificate(der, 'trust anchor');
       const derKey = cert.der.toString('base64');
+      cert.derKey = derKey;
       if (byDer.has(derKey)) continue;
       byDer.add(derKey);
       addTo(bySubject, subjectKey(cert.fields.rawSubject), cert);
@@ -315,8 +406,8 @@ export function verifyCertificateChain(chainDer: Uint8Array[], opts: VerifyChain
   const anchors = anchorsOf.get(opts.trust);
   if (anchors === undefined) throw new TypeError('opts.trust is not a TrustStore made by createTrustStore');
   if (Number.isNaN(opts.now.getTime())) throw new TypeError('opts.now is an invalid Date');
-  const leaf = parseCertificate(chainDer[0]!, 'the leaf certificate');
-  const presented = chainDer.slice(1).map((der, i) => parseCertificate(der, `certificate #${i + 2} of the chain`));
+  const leaf = parseCertificateCached(chainDer[0]!, 'the leaf certificate');
+  const presented = chainDer.slice(1).map((der, i) => parseCertificateCached(der, `certificate #${i + 2} of the chain`));
   const maxDepth = opts.maxDepth ?? CHAIN_LIMITS.defaultMaxDepth;
 
   new PathBuilder(anchors, presented, maxDepth, (path) => checkPath(path, opts)).build(leaf);
@@ -365,7 +456,8 @@ class PathBuilder {
   }
 
   private isAnchor(cert: ParsedCertificate): boolean {
-    return this.anchors.byDer.has(cert.der.toString('base64'));
+    cert.derKey ??= cert.der.toString('base64');
+    return this.anchors.byDer.has(cert.derKey);
   }
 
   private extend(path: ParsedCertificate[]): ParsedCertificate[] | undefined {
@@ -456,12 +548,22 @@ const ACCEPTED_CERTIFICATE_SIGNATURES: ReadonlyMap<string, string> = new Map([
   ['1.3.101.113', 'Ed448'],
 ]);
 
+/**
+ * Does `issuer`'s key verify `subject`'s signature? A success is remembered on the subject: the signature
+ * covers the subject's exact bytes and the key is the issuer's exact bytes, and both objects are
+ * immutable parses of those bytes, so the answer cannot change. A failure is not remembered (rare, and
+ * not worth keeping for a peer that sends garbage).
+ */
 function signedBy(subject: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  if (subject.signedByIssuers.has(issuer)) return true;
+  let ok: boolean;
   try {
-    return subject.x509.verify(issuer.x509.publicKey);
+    ok = subject.x509.verify(publicKeyOf(issuer));
   } catch {
-    return false; // an issuer key or signature algorithm OpenSSL cannot use
+    ok = false; // an issuer key or signature algorithm OpenSSL cannot use
   }
+  if (ok) subject.signedByIssuers.add(issuer);
+  return ok;
 }
 
 const isoSeconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

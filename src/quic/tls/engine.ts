@@ -13,10 +13,10 @@ import { exportKeyingMaterial, finishedVerifyData, macEqual, nextTrafficSecret, 
 import { SUPPORTED_GROUPS } from './key-exchange.js';
 import { keyLogLine, type KeyLogLabel, type KeyLogger } from './keylog.js';
 import { decodeCertificateVerify, decodeFinished, decodeKeyUpdate, encodeKeyUpdate } from './messages.js';
-import { certificateVerifyContent, isCertificateVerifyScheme, verifyWithScheme } from './signatures.js';
+import { certificateVerifyContent, isCertificateVerifyScheme, verifyWithPublicKey } from './signatures.js';
 import { HandshakeType } from './constants.js';
 import { Transcript } from './transcript.js';
-import { loadCertificateChain, loadPrivateKey, createTrustStore, type TrustStore } from './certificates.js';
+import { certificatePublicKey, loadCertificateChain, loadPrivateKey, createTrustStore, type TrustStore } from './certificates.js';
 import type { EncryptionLevel, TlsCommonOptions, TlsEvent, TlsMode } from './types.js';
 
 const LEVELS: readonly EncryptionLevel[] = ['initial', 'early', 'handshake', 'application'];
@@ -40,7 +40,8 @@ export abstract class TlsEngine {
   protected readonly alpnProtocols: readonly string[];
   protected readonly suites: readonly CipherSuiteInfo[];
   protected readonly groups: readonly number[];
-  protected readonly transportParameters: Buffer | undefined;
+  /** Ours, sent in the ClientHello or EncryptedExtensions (RFC 9001 §8.2); released at completion. */
+  protected transportParameters: Buffer | undefined;
   protected readonly random: (n: number) => Buffer;
   protected readonly now: () => number;
   protected readonly identity: LocalIdentity | undefined;
@@ -48,7 +49,8 @@ export abstract class TlsEngine {
   private readonly caOption: Array<string | Uint8Array> | undefined;
   private trustStoreValue: TrustStore | undefined;
 
-  protected readonly transcript = new Transcript();
+  /** Replaced by an empty one at completion (markComplete). */
+  protected transcript = new Transcript();
   protected suite: CipherSuiteInfo | undefined;
   protected schedule: KeySchedule | undefined;
   /** ClientHello.random: the key log's connection identifier (NSS key log format). */
@@ -63,7 +65,7 @@ export abstract class TlsEngine {
   /** The handshake state machine's current state, named in unexpected_message alerts. */
   protected abstract state: string;
 
-  private readonly events: TlsEvent[] = [];
+  private events: TlsEvent[] = [];
   private readonly framers: Record<EncryptionLevel, HandshakeFramer>;
   private failure: { alert: number; message: string } | undefined;
   private completed = false;
@@ -116,7 +118,11 @@ export abstract class TlsEngine {
 
   /** The next event, in order; undefined when there is none. */
   poll(): TlsEvent | undefined {
-    return this.events.shift();
+    const ev = this.events.shift();
+    // Drained: a new empty queue, so the spare capacity the handshake's burst of events grew is not kept
+    // for the life of the connection.
+    if (ev !== undefined && this.events.length === 0) this.events = [];
+    return ev;
   }
 
   /** True once the handshake completed (and no error happened since). */
@@ -182,7 +188,9 @@ export abstract class TlsEngine {
       throw alert('illegal_parameter', `${peer} CertificateVerify uses scheme 0x${cv.scheme.toString(16)} that was not offered`);
     }
     const content = certificateVerifyContent(peer, this.transcript.current());
-    if (!verifyWithScheme(this.peerCertificates[0]!, cv.scheme, content, cv.signature)) {
+    // The leaf was parsed (and cached) when its chain was validated: its key is not parsed again here.
+    const key = certificatePublicKey(this.peerCertificates[0]!);
+    if (key === undefined || !verifyWithPublicKey(key, cv.scheme, content, cv.signature)) {
       throw alert('decrypt_error', `${peer} CertificateVerify signature does not verify`);
     }
     this.transcript.add(msg.raw);
@@ -275,6 +283,20 @@ export abstract class TlsEngine {
 
   protected markComplete(): void {
     this.completed = true;
+    // RFC 8446 §7.1: once Finished is processed every secret of the handshake has been derived, so the
+    // key schedule (early, handshake and master secrets) and the running transcript hash are of no further
+    // use, nor are our transport parameters (sent in the ClientHello or EncryptedExtensions, RFC 9001
+    // §8.2). Released, they no longer take memory for the life of the connection, nor keep secrets longer
+    // than needed. A transcript used after this by mistake fails loudly (the new one has no hash fixed).
+    this.schedule = undefined;
+    this.transcript = new Transcript();
+    this.transportParameters = undefined;
+    // RFC 9001 §6: QUIC has its own key update, so the application traffic secrets, kept for a TLS
+    // KeyUpdate (RFC 8446 §4.6.3), have no use in 'quic' mode (the connection holds its own copies).
+    if (this.mode === 'quic') {
+      this.applicationReadSecret = undefined;
+      this.applicationWriteSecret = undefined;
+    }
   }
 
   protected get trustStore(): TrustStore {

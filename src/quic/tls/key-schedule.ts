@@ -2,6 +2,7 @@
 // traffic key updates (§7.2) and exporters (§7.5). Stateless helpers plus one small stateful class.
 import { deriveSecret, digest, hashLength, hkdfExpandLabel, hkdfExtract, hmac, type HashName } from '../crypto/hkdf.js';
 import { timingSafeEqual } from 'node:crypto';
+import { unpooledCopy } from '../crypto/keys.js';
 
 const emptyHashCache = new Map<HashName, Buffer>();
 /** Transcript-Hash of no messages ("" context for Derive-Secret(., "derived", "")). */
@@ -9,6 +10,23 @@ export function emptyHash(hash: HashName): Buffer {
   let h = emptyHashCache.get(hash);
   if (!h) emptyHashCache.set(hash, (h = digest(hash, Buffer.alloc(0))));
   return h;
+}
+
+/**
+ * Without a PSK, the Early Secret is HKDF-Extract(0, 0) and the salt Derive-Secret(ES, "derived", "") of
+ * the Handshake Secret follows from it alone (§7.1): public constants per hash, computed once rather than
+ * on every full handshake. Never handed out for writing.
+ */
+const noPskConstants = new Map<HashName, { earlySecret: Buffer; derivedSalt: Buffer }>();
+function noPskConstantsOf(hash: HashName): { earlySecret: Buffer; derivedSalt: Buffer } {
+  let c = noPskConstants.get(hash);
+  if (c === undefined) {
+    const zeros = Buffer.alloc(hashLength(hash));
+    const earlySecret = hkdfExtract(hash, zeros, zeros);
+    c = { earlySecret, derivedSalt: deriveSecret(hash, earlySecret, 'derived', emptyHash(hash)) };
+    noPskConstants.set(hash, c);
+  }
+  return c;
 }
 
 /**
@@ -21,11 +39,19 @@ export class KeySchedule {
   private handshakeSecretValue: Buffer | undefined;
   private masterSecretValue: Buffer | undefined;
 
+  private readonly withPsk: boolean;
+
   /** `psk` absent = full handshake: PSK input is HashLen zero bytes (§7.1). */
   constructor(hash: HashName, psk?: Uint8Array) {
     this.hash = hash;
-    const zeros = Buffer.alloc(hashLength(hash));
-    this.earlySecret = hkdfExtract(hash, zeros, psk ?? zeros);
+    this.withPsk = psk !== undefined;
+    if (psk === undefined) {
+      // A copy (the field is public, the constant is shared), outside Node's shared Buffer pool as the
+      // schedule may live as long as the connection (crypto/keys.ts unpooledCopy).
+      this.earlySecret = unpooledCopy(noPskConstantsOf(hash).earlySecret);
+    } else {
+      this.earlySecret = hkdfExtract(hash, Buffer.alloc(hashLength(hash)), psk);
+    }
   }
 
   /** §4.2.11.2 / §7.1: binder_key for resumption PSKs ("res binder"); external PSKs use "ext binder". */
@@ -42,7 +68,9 @@ export class KeySchedule {
 
   /** Mixes in the (EC)DHE shared secret: Handshake Secret = HKDF-Extract(Derive-Secret(ES, "derived", ""), ECDHE). */
   inputSharedSecret(sharedSecret: Uint8Array): Buffer {
-    const salt = deriveSecret(this.hash, this.earlySecret, 'derived', emptyHash(this.hash));
+    const salt = this.withPsk
+      ? deriveSecret(this.hash, this.earlySecret, 'derived', emptyHash(this.hash))
+      : noPskConstantsOf(this.hash).derivedSalt;
     this.handshakeSecretValue = hkdfExtract(this.hash, salt, sharedSecret);
     return this.handshakeSecretValue;
   }

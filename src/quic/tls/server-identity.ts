@@ -64,7 +64,11 @@ function canonicalDnsName(name: string): string | undefined {
  */
 export function dnsNameMatches(presented: string, reference: string): boolean {
   const ref = canonicalDnsName(reference);
-  if (ref === undefined) return false;
+  return ref !== undefined && matchesCanonical(presented, ref);
+}
+
+/** dnsNameMatches with the reference already in canonicalDnsName form (computed once per certificate). */
+function matchesCanonical(presented: string, ref: string): boolean {
   if (presented.startsWith('*.')) {
     const base = canonicalDnsName(presented.slice(2));
     if (base === undefined || base.includes('*') || !base.includes('.')) return false;
@@ -84,5 +88,6 @@ export function serverNameMatches(san: SubjectAltNames | undefined, serverName: 
     // only one of the same family).
     return san.ipAddresses.some((a) => a.length === ip.length && Buffer.compare(Buffer.from(a), ip) === 0);
   }
-  return san.dnsNames.some((presented) => dnsNameMatches(presented, serverName));
+  const ref = canonicalDnsName(serverName);
+  return ref !== undefined && san.dnsNames.some((presented) => matchesCanonical(presented, ref));
 }

@@ -70,55 +70,78 @@ export function readU16List(data: Buffer, what: string, minLength = 2): number[]
   return out;
 }
 
-/** Accumulates bytes; vectors get their length prefix written once their content is known. */
+/** First capacity of a Writer; it doubles as needed (a ClientHello or a small Certificate fits in two steps). */
+const WRITER_INITIAL_CAPACITY = 512;
+
+/**
+ * Accumulates bytes in one growing buffer; a vector reserves its length prefix and writes it once its
+ * content is known. (Encoding runs for every handshake message: no buffer per field, no nested copies.)
+ */
 export class Writer {
-  private chunks: Buffer[] = [];
-  private length = 0;
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(capacity: number = WRITER_INITIAL_CAPACITY) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
 
   u8(v: number): this {
-    return this.push(Buffer.of(v & 0xff));
+    this.reserve(1);
+    this.buf[this.pos++] = v & 0xff;
+    return this;
   }
   u16(v: number): this {
-    const b = Buffer.allocUnsafe(2);
-    b.writeUInt16BE(v);
-    return this.push(b);
+    this.reserve(2);
+    this.pos = this.buf.writeUInt16BE(v, this.pos);
+    return this;
   }
   u24(v: number): this {
-    const b = Buffer.allocUnsafe(3);
-    b.writeUIntBE(v, 0, 3);
-    return this.push(b);
+    this.reserve(3);
+    this.pos = this.buf.writeUIntBE(v, this.pos, 3);
+    return this;
   }
   u32(v: number): this {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32BE(v >>> 0);
-    return this.push(b);
+    this.reserve(4);
+    this.pos = this.buf.writeUInt32BE(v >>> 0, this.pos);
+    return this;
   }
   bytes(b: Uint8Array): this {
-    return this.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    this.reserve(b.byteLength);
+    this.buf.set(b, this.pos);
+    this.pos += b.byteLength;
+    return this;
   }
   /** Writes `fill`'s output prefixed with its length in `lengthBytes` bytes. */
   vector(lengthBytes: 1 | 2 | 3, fill: (w: Writer) => void): this {
-    const inner = new Writer();
-    fill(inner);
-    const body = inner.finish();
+    this.reserve(lengthBytes);
+    const at = this.pos;
+    this.pos += lengthBytes;
+    fill(this);
+    const length = this.pos - at - lengthBytes;
     const max = 2 ** (8 * lengthBytes) - 1;
-    if (body.length > max) throw new RangeError(`vector of ${body.length} bytes does not fit a ${lengthBytes}-byte length`);
-    if (lengthBytes === 1) this.u8(body.length);
-    else if (lengthBytes === 2) this.u16(body.length);
-    else this.u24(body.length);
-    return this.push(body);
+    if (length > max) throw new RangeError(`vector of ${length} bytes does not fit a ${lengthBytes}-byte length`);
+    this.buf.writeUIntBE(length, at, lengthBytes);
+    return this;
   }
   /** Shorthand for a vector holding one opaque byte string. */
   opaque(lengthBytes: 1 | 2 | 3, b: Uint8Array): this {
-    return this.vector(lengthBytes, (w) => w.bytes(b));
-  }
-  finish(): Buffer {
-    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
-  }
-  private push(b: Buffer): this {
-    this.chunks.push(b);
-    this.length += b.length;
+    const max = 2 ** (8 * lengthBytes) - 1;
+    if (b.byteLength > max) throw new RangeError(`vector of ${b.byteLength} bytes does not fit a ${lengthBytes}-byte length`);
+    this.reserve(lengthBytes + b.byteLength);
+    this.pos = this.buf.writeUIntBE(b.byteLength, this.pos, lengthBytes);
+    this.buf.set(b, this.pos);
+    this.pos += b.byteLength;
     return this;
+  }
+  /** The bytes written so far (a view: write nothing more to this Writer afterwards). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+  private reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
   }
 }
 

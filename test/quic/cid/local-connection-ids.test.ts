@@ -156,3 +156,37 @@ test('rotation keeps memory bounded when the peer never retires', () => {
   }
   assert.ok(ids.activeIds().length <= 4);
 });
+
+test('reset tokens are derived from the ID when needed, not stored: event, frame, resent frame and activeIds agree', () => {
+  let derivations = 0;
+  const ids = make({ resetToken: (c) => (derivations++, hmacToken(c)) });
+  ids.setPeerActiveLimit(3);
+  ids.replenish();
+  const issued = [];
+  for (let ev = ids.pollEvent(); ev !== undefined; ev = ids.pollEvent()) issued.push(ev);
+  assert.equal(ids.pollEvent(), undefined);
+  assert.deepEqual(
+    issued.map((e) => (e.type === 'issued' ? [e.sequenceNumber, e.statelessResetToken] : [])),
+    [
+      [1, hmacToken(cid(0, 0, 0, 1))],
+      [2, hmacToken(cid(0, 0, 0, 2))],
+    ],
+  );
+  const sent = frames(ids);
+  assert.deepEqual(sent.map((f) => f.statelessResetToken), [hmacToken(cid(0, 0, 0, 1)), hmacToken(cid(0, 0, 0, 2))]);
+  const before = derivations;
+  ids.onFrameLost(sent[1]!);
+  const resent = frames(ids);
+  assert.equal(resent.length, 1);
+  assert.deepEqual(resent[0], sent[1]);
+  assert.equal(derivations, before + 1); // derived again for the retransmission
+  assert.deepEqual(
+    ids.activeIds().map((i) => i.statelessResetToken),
+    [hmacToken(cid(9, 9, 9, 9)), hmacToken(cid(0, 0, 0, 1)), hmacToken(cid(0, 0, 0, 2))],
+  );
+});
+
+test('zero-length IDs have an all-zero token and never derive one', () => {
+  const ids = make({ initial: new Uint8Array(0), length: 0, resetToken: () => assert.fail('no token for zero-length IDs') });
+  assert.deepEqual(ids.activeIds(), [{ sequenceNumber: 0, connectionId: new Uint8Array(0), statelessResetToken: new Uint8Array(16) }]);
+});

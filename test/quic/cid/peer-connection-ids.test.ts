@@ -151,3 +151,36 @@ test('sequence 0 repeated in a frame may supply its missing token', () => {
 test('an active limit below 2 is rejected', () => {
   assert.throws(() => new PeerConnectionIds({ initial: cid(1), activeLimit: 1 }), LocalStreamError);
 });
+
+test('a stored ID and its token are copies: the frame buffer can be reused', () => {
+  const p = make(3);
+  const id = cid(7, 7, 7);
+  const t = token(7);
+  p.onNewConnectionId(1, 0, id, t);
+  id.fill(0);
+  t.fill(0);
+  p.retire(0);
+  assert.deepEqual(p.current.connectionId, cid(7, 7, 7));
+  assert.deepEqual(p.current.statelessResetToken, token(7));
+  const reset = new Uint8Array(40);
+  reset.set(token(7), 24);
+  assert.equal(p.isStatelessReset(reset), true);
+});
+
+test('a lost RETIRE_CONNECTION_ID is queued once, after those already waiting, and stops once acknowledged', () => {
+  const p = make(4);
+  p.onNewConnectionId(1, 0, cid(1), token(1));
+  p.onNewConnectionId(2, 0, cid(2), token(2));
+  p.onNewConnectionId(3, 0, cid(3), token(3));
+  p.retire(0);
+  const first = p.pollFrame()!;
+  assert.equal(first.sequenceNumber, 0);
+  p.retire(1);
+  p.onFrameLost(first);
+  p.onFrameLost(first); // not in flight any more: no second copy
+  assert.deepEqual(retires(p), [1, 0]);
+  p.onFrameAcked({ type: 'retire_connection_id', sequenceNumber: 0 });
+  p.onFrameLost({ type: 'retire_connection_id', sequenceNumber: 0 });
+  assert.deepEqual(retires(p), []);
+  assert.equal(p.hasPendingFrame, false);
+});

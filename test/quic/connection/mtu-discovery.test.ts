@@ -2,7 +2,7 @@
 // path with an MTU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MtuDiscovery } from '../../../src/quic/connection/mtu-discovery.js';
+import { DEFAULT_MTU_SEARCH_DELAY_MS, MtuDiscovery } from '../../../src/quic/connection/mtu-discovery.js';
 import { ConnectionOptionsError } from '../../../src/quic/connection/options.js';
 import { QuicConnection } from '../../../src/quic/connection/connection.js';
 import { SimRandom } from '../../sim/network.js';
@@ -178,4 +178,97 @@ test('a server starts at the base size on a loopback-like path and grows to the 
   p.net.run({ until: p.net.now + 1_000 });
   assert.equal(p.client.connection.pathMtu, 65527);
   assert.equal(p.server.connection.pathMtu, 65527);
+});
+
+test('a deferred search stays at the base size for its delay, then probes (RFC 8899 §5.2)', () => {
+  const d = new MtuDiscovery({ baseSize: 1200, searchDelayMs: 500 });
+  d.startDeferred(1452, 1000);
+  assert.equal(d.state, 'pending');
+  assert.equal(d.probeSize(), undefined);
+  assert.equal(d.current, 1200);
+  assert.equal(d.nextTimeout(), 1500);
+  d.onTimeout(1499);
+  assert.equal(d.state, 'pending');
+  assert.equal(d.probeSize(), undefined);
+  d.onTimeout(1500);
+  assert.equal(d.state, 'searching');
+  assert.equal(d.nextTimeout(), undefined);
+  assert.equal(search(d, 1400).size, 1400);
+});
+
+test('searchNow() begins a pending search at once; reset() forgets it; the default delay is named', () => {
+  const d = new MtuDiscovery({ baseSize: 1200 });
+  d.startDeferred(1452, 0);
+  assert.equal(d.nextTimeout(), DEFAULT_MTU_SEARCH_DELAY_MS);
+  d.searchNow();
+  assert.equal(d.probeSize(), 1452);
+  d.searchNow(); // no effect once searching
+  assert.equal(d.probeSize(), 1452);
+  d.reset();
+  assert.equal(d.state, 'disabled');
+  d.startDeferred(1452, 10);
+  d.reset();
+  assert.equal(d.nextTimeout(), undefined);
+  d.onTimeout(10 + DEFAULT_MTU_SEARCH_DELAY_MS);
+  assert.equal(d.probeSize(), undefined, 'a reset pending search does not start later');
+});
+
+test('a zero delay searches at once; a negative delay is refused', () => {
+  const d = new MtuDiscovery({ baseSize: 1200, searchDelayMs: 0 });
+  d.startDeferred(1452, 0);
+  assert.equal(d.probeSize(), 1452);
+  assert.throws(() => new MtuDiscovery({ baseSize: 1200, searchDelayMs: -1 }), RangeError);
+});
+
+/** The largest datagram each side sends from now on. */
+function largestSent(p: ReturnType<typeof makePair>): { client: number; server: number } {
+  const largest = { client: 0, server: 0 };
+  p.net.tap = (d) => {
+    const side = d.from === CLIENT_ADDR ? 'client' : 'server';
+    largest[side] = Math.max(largest[side], d.data.length);
+    return d.data;
+  };
+  return largest;
+}
+
+test('a connection that only completes its handshake sends no probe during the search delay', () => {
+  const limits = { pmtuMaxDatagramSize: 65527 };
+  const p = makePair({ seed: 16, link: { delayMs: 1 }, client: { limits }, server: { limits } });
+  runHandshake(p);
+  const largest = largestSent(p);
+  p.net.run({ until: p.net.now + DEFAULT_MTU_SEARCH_DELAY_MS - 20 });
+  assert.deepEqual([largest.client <= 1200, largest.server <= 1200], [true, true], `largest datagrams ${JSON.stringify(largest)}`);
+  assert.equal(p.client.connection.pathMtu, 1200);
+  p.net.run({ until: p.net.now + 1_000 });
+  assert.equal(p.client.connection.pathMtu, 65527);
+  assert.equal(p.server.connection.pathMtu, 65527);
+});
+
+test('a connection with stream data waiting when the handshake is confirmed searches at once', () => {
+  const limits = { pmtuMaxDatagramSize: 65527 };
+  const p = makePair({ seed: 17, link: { delayMs: 5 }, client: { limits }, server: { limits } });
+  p.net.run({ done: () => p.client.has('handshake-complete'), until: p.net.now + 10_000 });
+  assert.equal(p.client.has('handshake-confirmed'), false);
+  const client = p.client.connection;
+  const sid = client.openStream(true)!;
+  client.streamWrite(sid, payload(1_000_000));
+  p.net.run({ done: () => p.client.has('handshake-confirmed'), until: p.net.now + 10_000 });
+  const largest = largestSent(p);
+  p.net.run({ until: p.net.now + DEFAULT_MTU_SEARCH_DELAY_MS / 2 });
+  assert.ok(largest.client > 1200, `client probed within half the delay (largest ${largest.client})`);
+  assert.ok(client.pathMtu > 1200);
+});
+
+test('the first application write after the handshake begins a deferred search at once', () => {
+  const limits = { pmtuMaxDatagramSize: 65527 };
+  const p = makePair({ seed: 18, link: { delayMs: 5 }, client: { limits }, server: { limits } });
+  runHandshake(p);
+  assert.equal(p.client.connection.pathMtu, 1200);
+  const client = p.client.connection;
+  const sid = client.openStream(true)!;
+  const largest = largestSent(p);
+  client.streamWrite(sid, payload(200_000));
+  p.net.run({ until: p.net.now + DEFAULT_MTU_SEARCH_DELAY_MS / 2 });
+  assert.ok(largest.client > 1200, `client probed within half the delay (largest ${largest.client})`);
+  assert.ok(client.pathMtu > 1200);
 });

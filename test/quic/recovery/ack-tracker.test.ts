@@ -235,3 +235,74 @@ describe('AckTracker: building the ACK frame', () => {
     assert.throws(() => t.buildAck(0, 1.5), RangeError);
   });
 });
+
+describe('AckTracker: range storage matches a model', () => {
+  it('random arrivals, duplicates and acknowledged floors give the ranges a set of numbers would', () => {
+    // A small deterministic generator (xorshift): reproducible without a dependency.
+    let seed = 0x9e3779b9;
+    const next = (n: number): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    for (let round = 0; round < 20; round++) {
+      const t = new AckTracker('application', { maxRanges: 1000 });
+      const seen = new Set<number>();
+      let floor = 0;
+      for (let op = 0; op < 300; op++) {
+        if (next(10) === 0 && seen.size > 0) {
+          // The peer saw an ACK up to some received number: forget everything at or below it.
+          const acked = floor + next(40);
+          t.onAckAcknowledged(acked);
+          if (acked >= floor) floor = acked + 1;
+          for (const pn of [...seen]) if (pn < floor) seen.delete(pn);
+          continue;
+        }
+        const pn = next(200);
+        const fresh = pn >= floor && !seen.has(pn);
+        assert.equal(t.onPacketReceived(pn, op, true), fresh, `pn ${pn}`);
+        if (fresh) seen.add(pn);
+      }
+      const expected: Array<[number, number]> = [];
+      for (const pn of [...seen].sort((a, b) => b - a)) {
+        const last = expected[expected.length - 1];
+        if (last !== undefined && last[0] === pn + 1) last[0] = pn;
+        else expected.push([pn, pn]);
+      }
+      assert.deepEqual(t.receivedRanges(), expected);
+      assert.equal(t.rangeCount, expected.length);
+    }
+  });
+});
+
+describe('AckTracker: empty trackers share nothing they write to', () => {
+  it('one emptied by an acknowledged ACK and filled again never shows in another', () => {
+    const a = new AckTracker('application');
+    const b = new AckTracker('application');
+    receiveAll(a, [0, 1, 2]);
+    a.onAckAcknowledged(2); // everything forgotten: a holds no range
+    assert.deepEqual(a.receivedRanges(), []);
+    receiveAll(b, [5]);
+    receiveAll(a, [7, 9]);
+    assert.deepEqual(a.receivedRanges(), [[9, 9], [7, 7]]);
+    assert.deepEqual(b.receivedRanges(), [[5, 5]]);
+    assert.deepEqual(new AckTracker('initial').receivedRanges(), []);
+  });
+});
+
+describe('AckTracker: discarding the space (RFC 9001 §4.9)', () => {
+  it('forgets ranges and the pending ACK, and accepts nothing more', () => {
+    const t = new AckTracker('handshake');
+    receiveAll(t, [0, 1, 3]);
+    assert.notEqual(t.nextAckDeadline(), undefined);
+    t.discard();
+    assert.equal(t.rangeCount, 0);
+    assert.equal(t.nextAckDeadline(), undefined);
+    assert.equal(t.hasNewPackets(), false);
+    assert.equal(t.buildAck(10, 3), undefined);
+    assert.equal(t.isDuplicate(4), true);
+    assert.equal(t.onPacketReceived(4, 10, true), false);
+    assert.equal(t.rangeCount, 0);
+  });
+});

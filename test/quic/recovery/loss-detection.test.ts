@@ -445,6 +445,19 @@ describe('LossDetection: invalid ACKs never throw and leave state unchanged', ()
     assert.deepEqual(pns(ack('application', [[0, 1]], 5).newlyAcked), [0], 'skip of 1 forgotten');
   });
 
+  it('a skipped packet number belongs to its space and connection only', () => {
+    const a = setup();
+    const b = setup();
+    for (const { send } of [a, b]) send('application', 0, 0);
+    a.ld.skipPacketNumber('application', 1);
+    b.send('application', 1, 1); // b never skipped 1: it sends it and may have it acknowledged
+    for (const { send } of [a, b]) send('application', 2, 2);
+    a.send('handshake', 1, 1);
+    expectError(a.ackRaw('application', [[0, 2]], 5), RecoveryErrorCode.PROTOCOL_VIOLATION);
+    assert.deepEqual(pns(b.ack('application', [[0, 2]], 5).newlyAcked), [0, 1, 2]);
+    assert.deepEqual(pns(a.ack('handshake', [[1, 1]], 5).newlyAcked), [1]);
+  });
+
   it('malformed ranges are FRAME_ENCODING_ERRORs', () => {
     const { ld, send } = setup();
     for (let pn = 0; pn < 20; pn++) send('application', pn, pn);

@@ -130,4 +130,39 @@ describe('SentPacketHistory', () => {
     assert.equal(h.bytesInFlight, 0);
     assert.equal(h.largestSent, 1, 'packet numbers are never reused');
   });
+  it('once everything tracked is removed, it starts afresh and keeps working', () => {
+    const h = new SentPacketHistory<string>();
+    for (let pn = 0; pn < 10; pn++) h.add(pkt(pn));
+    const out: Array<SentPacket<string>> = [];
+    h.removeRange(0, 9, out);
+    assert.equal(out.length, 10);
+    assert.equal(h.size, 0);
+    assert.equal(h.bytesInFlight, 0);
+    assert.equal(h.first(), undefined);
+    assert.equal(h.largestSent, 9); // packet numbers still only increase
+    assert.throws(() => h.add(pkt(9)), RecoveryError);
+    h.add(pkt(10));
+    h.add(pkt(12));
+    assert.deepEqual(numbers(h), [10, 12]);
+    assert.equal(h.get(12)?.frames, 'f12');
+    assert.equal(h.get(11), undefined);
+    h.removeWhere(12, (p) => p.packetNumber === 10);
+    assert.deepEqual(numbers(h), [12]);
+  });
+  it('empty histories share nothing they write to: clearing or emptying one never shows in another', () => {
+    const a = new SentPacketHistory<string>();
+    const b = new SentPacketHistory<string>();
+    a.add(pkt(0));
+    a.clear();
+    b.add(pkt(3));
+    a.add(pkt(1));
+    const out: Array<SentPacket<string>> = [];
+    b.removeRange(3, 3, out);
+    assert.deepEqual(numbers(a), [1]);
+    assert.deepEqual(numbers(b), []);
+    b.add(pkt(4));
+    assert.deepEqual(numbers(a), [1]);
+    assert.deepEqual(numbers(b), [4]);
+    assert.deepEqual(numbers(new SentPacketHistory<string>()), []);
+  });
 });

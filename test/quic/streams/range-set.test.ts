@@ -64,3 +64,32 @@ test('matches a bitmap model under random operations', () => {
   }
   assert.deepEqual(s.ranges(), fromModel);
 });
+
+test('firstStart/firstEnd report the lowest range without allocating one; empty sets report undefined', () => {
+  const s = new RangeSet();
+  assert.equal(s.firstStart, undefined);
+  assert.equal(s.firstEnd, undefined);
+  s.add(30, 40);
+  s.add(10, 20);
+  assert.equal(s.firstStart, 10);
+  assert.equal(s.firstEnd, 20);
+  assert.equal(s.rangeCount, 2);
+});
+
+test('a set emptied by remove or clear is empty and usable again', () => {
+  const s = new RangeSet();
+  s.add(0, 10);
+  s.add(20, 30);
+  s.remove(0, 30);
+  assert.ok(s.isEmpty);
+  assert.equal(s.rangeCount, 0);
+  assert.deepEqual(s.ranges(), []);
+  assert.ok(!s.containsRange(0, 1));
+  s.remove(0, 5); // removing from an empty set is a no-op
+  s.add(5, 6);
+  assert.deepEqual(s.ranges(), [{ start: 5, end: 6 }]);
+  s.clear();
+  assert.ok(s.isEmpty);
+  s.add(1, 2);
+  assert.ok(s.containsRange(1, 2));
+});

@@ -207,3 +207,53 @@ test('setFinalSize counts the whole final size as received credit', () => {
   buf.setFinalSize(10);
   assert.equal(buf.highestOffset, 10);
 });
+
+test('the gap limit counts the contiguous prefix as a range, as before', () => {
+  const buf = new ReceiveBuffer({ maxGaps: 3 });
+  buf.insert(0, bytes(0), false);
+  buf.insert(2, bytes(2), false);
+  buf.insert(4, bytes(4), false);
+  assert.throws(() => buf.insert(6, bytes(6), false), isError(TransportErrorCode.INTERNAL_ERROR));
+});
+
+test('filling gaps merges the ranges above into the readable prefix', () => {
+  const buf = new ReceiveBuffer({ maxGaps: 3 });
+  buf.insert(4, bytes(4, 5), false);
+  buf.insert(8, bytes(8), false);
+  buf.insert(2, bytes(2), false);
+  assert.equal(buf.readableBytes, 0);
+  buf.insert(0, bytes(0, 1), false);
+  assert.equal(buf.readableBytes, 3);
+  buf.insert(3, bytes(3), false); // reaches [4, 6)
+  assert.equal(buf.readableBytes, 6);
+  buf.insert(6, bytes(6, 7), false); // reaches [8, 9)
+  assert.equal(buf.readableBytes, 9);
+  buf.insert(9, new Uint8Array(0), true);
+  assert.ok(buf.isComplete);
+  assert.deepEqual(readAll(buf), bytes(0, 1, 2, 3, 4, 5, 6, 7, 8));
+  assert.ok(buf.isFinished);
+  assert.equal(buf.bufferedBytes, 0);
+  // Drained, it keeps working for data that follows.
+  const more = new ReceiveBuffer();
+  more.insert(0, bytes(1, 2), false);
+  assert.deepEqual(readAll(more), bytes(1, 2));
+  more.insert(2, bytes(3), false);
+  assert.deepEqual(readAll(more), bytes(3));
+});
+
+test('drained buffers share nothing they write to: one refilling never shows in another', () => {
+  const a = new ReceiveBuffer();
+  const b = new ReceiveBuffer();
+  a.insert(0, bytes(1, 2), false);
+  assert.deepEqual(readAll(a), bytes(1, 2)); // a drained
+  b.insert(0, bytes(7), false);
+  a.insert(3, bytes(4), false); // a gap at 2: held, not readable
+  a.insert(2, bytes(3), false);
+  assert.deepEqual(readAll(b), bytes(7));
+  assert.deepEqual(readAll(a), bytes(3, 4));
+  b.insert(1, bytes(8, 9), false);
+  assert.equal(b.bufferedBytes, 2);
+  assert.equal(a.bufferedBytes, 0);
+  assert.equal(b.discard(10), 9); // up to 10, less the 1 byte read
+  assert.equal(a.readableBytes, 0);
+});

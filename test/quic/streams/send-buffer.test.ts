@@ -182,6 +182,85 @@ test('acks beyond what was sent are clamped', () => {
   assert.equal(b.ackedPrefix, 5);
 });
 
+test('acknowledgments out of order grow the acknowledged prefix only once the gap is filled', () => {
+  const b = new SendBuffer();
+  b.write(seq(0, 30));
+  b.nextChunk(100);
+  b.onAcked(20, 10);
+  b.onAcked(10, 5);
+  assert.equal(b.ackedPrefix, 0);
+  assert.equal(b.bufferedBytes, 30);
+  b.onAcked(0, 10);
+  assert.equal(b.ackedPrefix, 15); // [0, 15) now; [20, 30) still beyond a gap
+  b.onAcked(12, 9); // overlaps the prefix and reaches the range above it
+  assert.equal(b.ackedPrefix, 30);
+  assert.equal(b.bufferedBytes, 0);
+  assert.equal(b.retainedChunks, 0);
+  // Acknowledged copies below the prefix change nothing.
+  b.onAcked(0, 30);
+  assert.equal(b.ackedPrefix, 30);
+});
+
+test('a loss after out-of-order acknowledgments retransmits only the gaps, from the right bytes', () => {
+  const b = new SendBuffer();
+  for (let i = 0; i < 10; i++) b.write(seq(i * 10, 10));
+  b.nextChunk(1000);
+  b.onAcked(0, 25);
+  b.onAcked(40, 20);
+  b.onAcked(80, 20);
+  assert.equal(b.ackedPrefix, 25);
+  b.onLost(0, 100);
+  const c1 = b.nextChunk(1000)!;
+  assert.deepEqual([c1.offset, c1.data], [25, seq(25, 15)]);
+  const c2 = b.nextChunk(1000)!;
+  assert.deepEqual([c2.offset, c2.data], [60, seq(60, 20)]);
+  assert.equal(b.nextChunk(1000), undefined);
+});
+
+test('a long queue is released as its prefix is acknowledged, and later ranges are still served', () => {
+  // 5000 one-byte chunks acknowledged one at a time: each release is O(1) amortised (Array.shift in a loop
+  // was quadratic), and the compaction of released slots must not lose the chunks still held.
+  const n = 5000;
+  const b = new SendBuffer({ highWaterMark: Number.POSITIVE_INFINITY });
+  for (let i = 0; i < n; i++) b.write(seq(i, 1));
+  // Small chunks are sent in frames of a few thousand bytes (a bounded copy each): take them all.
+  let sent = 0;
+  for (let c = b.nextChunk(n); c !== undefined; c = b.nextChunk(n)) sent += c.data.length;
+  assert.equal(sent, n);
+  for (let i = 0; i < n - 10; i++) {
+    b.onAcked(i, 1);
+    assert.equal(b.retainedChunks, n - i - 1);
+  }
+  assert.equal(b.ackedPrefix, n - 10);
+  b.onLost(n - 10, 10);
+  const c = b.nextChunk(100)!;
+  assert.deepEqual([c.offset, c.data], [n - 10, seq(n - 10, 10)]);
+  b.onAcked(n - 10, 10);
+  assert.equal(b.retainedChunks, 0);
+  assert.equal(b.bufferedBytes, 0);
+  // The buffer keeps working after everything was released.
+  b.write(seq(7, 3));
+  const d = b.nextChunk(100)!;
+  assert.deepEqual([d.offset, d.data], [n, seq(7, 3)]);
+});
+
+test('idle buffers share nothing they write to: one draining and refilling never shows in another', () => {
+  const a = new SendBuffer();
+  const b = new SendBuffer();
+  a.write(seq(0, 4));
+  a.nextChunk(100);
+  a.onAcked(0, 4); // a is empty again
+  b.write(seq(100, 3));
+  a.write(seq(50, 2));
+  assert.equal(a.retainedChunks, 1);
+  assert.equal(b.retainedChunks, 1);
+  assert.deepEqual(a.nextChunk(100)!.data, seq(50, 2));
+  assert.deepEqual(b.nextChunk(100)!.data, seq(100, 3));
+  b.discard();
+  assert.equal(b.retainedChunks, 0);
+  assert.equal(a.retainedChunks, 1);
+});
+
 test('a frame across a chunk boundary stops there when the first chunk has 1 KiB or more for it: a view, no copy', () => {
   const b = new SendBuffer({ highWaterMark: Number.POSITIVE_INFINITY });
   const w1 = seq(0, 3000);

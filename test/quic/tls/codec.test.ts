@@ -65,6 +65,32 @@ test('Reader rejects truncation, out-of-range vector lengths and trailing bytes 
   assert.equal(new Writer().vector(2, (w) => w.u8(7)).finish().toString('hex'), '000107');
 });
 
+test('Writer: nested vectors get their lengths, growth past the first buffer keeps every byte', () => {
+  const big = Buffer.alloc(70_000, 0xab);
+  const out = new Writer(4)
+    .u8(0x1ff) // masked to one byte, as before
+    .u16(0x0102)
+    .u24(0x030405)
+    .u32(0xffffffff)
+    .vector(3, (v) => v.opaque(1, Buffer.from('hi')).vector(3, (w) => w.bytes(big)))
+    .finish();
+  const expectedHead = 'ff' + '0102' + '030405' + 'ffffffff';
+  assert.equal(out.subarray(0, 10).toString('hex'), expectedHead);
+  assert.equal(out.length, 10 + 3 + 3 + 3 + 70_000);
+  assert.equal(out.readUIntBE(10, 3), 3 + 3 + 70_000);
+  assert.equal(out.subarray(13, 16).toString('hex'), '026869');
+  assert.equal(out.readUIntBE(16, 3), 70_000);
+  assert.ok(out.subarray(19).equals(big));
+});
+
+test('Writer refuses a vector or a number that does not fit its length field', () => {
+  assert.throws(() => new Writer().vector(1, (w) => w.bytes(new Uint8Array(256))), RangeError);
+  assert.throws(() => new Writer().opaque(1, new Uint8Array(256)), RangeError);
+  assert.equal(new Writer().opaque(1, new Uint8Array(255)).finish().length, 256);
+  assert.throws(() => new Writer().u16(0x10000), RangeError);
+  assert.throws(() => new Writer().u24(-1), RangeError);
+});
+
 test('RFC 8448 ClientHello and ServerHello decode and re-encode byte for byte', () => {
   const chRaw = hex(v.client_hello);
   const ch = decodeClientHello(chRaw.subarray(4));

@@ -143,3 +143,19 @@ test('key shares reject invalid peer keys with illegal_parameter', () => {
   const q = createKeyShare(NamedGroup.secp256r1, () => Buffer.alloc(32, 9));
   assert.deepEqual(p.computeSecret(q.publicKey), q.computeSecret(p.publicKey));
 });
+
+test('full handshake: the precomputed no-PSK Early Secret and "derived" salt equal a PSK of HashLen zeros (RFC 8446 §7.1)', () => {
+  for (const hash of ['sha256', 'sha384'] as const) {
+    const zeros = Buffer.alloc(hash === 'sha256' ? 32 : 48);
+    const shared = Buffer.alloc(32, 0x5a);
+    const full = new KeySchedule(hash);
+    const explicit = new KeySchedule(hash, zeros);
+    assert.deepEqual(full.earlySecret, explicit.earlySecret);
+    assert.deepEqual(full.inputSharedSecret(shared), explicit.inputSharedSecret(shared));
+    assert.deepEqual(full.masterSecret, explicit.masterSecret);
+    // Each schedule has its own copy: scribbling on one does not reach the next.
+    full.earlySecret.fill(0xff);
+    assert.deepEqual(new KeySchedule(hash).earlySecret, explicit.earlySecret);
+    assert.deepEqual(new KeySchedule(hash).inputSharedSecret(shared), explicit.handshakeSecret);
+  }
+});
