@@ -18,7 +18,7 @@ Options:
   --latency-connections <n>   sequential connections for connect-to-CONNACK (default: 30)
   --bulk-mb <MB>              bytes sent in the bulk test, in 10^6 bytes (default: 50)
   --bulk-seconds <s>          time bound of one bulk transfer (default: 10)
-  --messages <n>              QoS 0 PUBLISHes per transport (default: 200000)
+  --messages <n>              QoS 0 PUBLISHes per transport (default: 1000000)
   --qos0-seconds <s>          time bound of the publishing (default: 5)
   --payload <bytes>           QoS 0 payload size, at least ${MIN_PAYLOAD_BYTES} (default: 64)
   --idle-connections <n>      idle connections per transport for the memory test (default: 10000)
@@ -120,7 +120,7 @@ export function parseQuicBenchArgs(argv: string[]): QuicBenchOptions {
     latencyConnections: number('latency-connections', str('latency-connections'), 30, 1, MAX_CONNECTIONS),
     bulkBytes: Math.round(number('bulk-mb', str('bulk-mb'), 50, 0.001, MAX_BULK_MB, false) * 1e6),
     bulkMs: number('bulk-seconds', str('bulk-seconds'), 10, 0.1, MAX_SECONDS, false) * 1000,
-    messages: number('messages', str('messages'), 200_000, 1, MAX_MESSAGES),
+    messages: number('messages', str('messages'), 1_000_000, 1, MAX_MESSAGES),
     qos0Ms: number('qos0-seconds', str('qos0-seconds'), 5, 0.1, MAX_SECONDS, false) * 1000,
     payloadBytes: number('payload', str('payload'), 64, MIN_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES),
     idleConnections: number('idle-connections', str('idle-connections'), 10_000, 0, MAX_IDLE_CONNECTIONS),

@@ -32,10 +32,10 @@ const IDLE_KINDS: IdleKind[] = ['quicmq', 'tls', 'tcp'];
  */
 const WARMUP_HANDSHAKES = 50;
 /**
- * Unmeasured MQTT connections and messages per transport before measuring. The messages are one run of
- * the measured workload (as many messages as the default measurement), so the figures are steady-state
- * throughput rather than the optimising compiler's first passes: all of the QUIC stack is JavaScript, and
- * after 20,000 warm-up messages a first measured run of 300,000 delivered 262k/s, a second 403k/s.
+ * Unmeasured MQTT connections and messages per transport before measuring: a run of the measured
+ * workload, so the figures are steady-state throughput rather than the optimising compiler's first
+ * passes: all of the QUIC stack is JavaScript, and after 20,000 warm-up messages a first measured run of
+ * 300,000 delivered 262k/s, a second 403k/s.
  */
 const WARMUP_CONNECTIONS = 3;
 const WARMUP_MESSAGES = 200_000;

@@ -29,7 +29,7 @@ test('options: defaults, every flag, and bad values refused with the flag named'
   assert.equal(d.handshakeMs, 2000);
   assert.equal(d.concurrency, 8);
   assert.equal(d.bulkBytes, 50_000_000);
-  assert.equal(d.messages, 200_000);
+  assert.equal(d.messages, 1_000_000);
   assert.equal(d.payloadBytes, 64);
   assert.equal(d.idleConnections, 10_000);
   assert.equal(d.warmup, true);
