@@ -713,7 +713,7 @@ export class EndpointCore {
   }
 }
 
-function positiveInteger(name: string, v: number): number {
+export function positiveInteger(name: string, v: number): number {
   if (!Number.isInteger(v) || v < 1) throw new QuicEndpointError('ERR_QUIC_ENDPOINT_OPTIONS', `${name} must be a positive integer, got ${v}`);
   return v;
 }

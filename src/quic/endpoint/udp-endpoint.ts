@@ -10,7 +10,7 @@ import { isIP, isIPv6 } from 'node:net';
 import { recycleDatagram } from '../connection/packet-builder.js';
 import type { ConnectionCloseInfo, PathAddress, QuicConnectionApi } from '../connection/api.js';
 import { TransportErrorCode } from '../wire/errors.js';
-import { EndpointCore, type ClientConnectionParams, type EndpointConnection, type EndpointCoreOptions } from './endpoint-core.js';
+import { EndpointCore, positiveInteger, type ClientConnectionParams, type EndpointConnection, type EndpointCoreOptions } from './endpoint-core.js';
 import { QuicEndpointError } from './errors.js';
 import { QuicConnectionHandle, type ConnectionDriver } from './connection-handle.js';
 
@@ -115,8 +115,8 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
     super();
     this.socket = socket;
     this.core = new EndpointCore(options);
-    this.maxPerTurn = options.maxDatagramsPerTurn ?? UDP_ENDPOINT_DEFAULTS.maxDatagramsPerTurn;
-    this.maxInFlight = options.maxSendsInFlight ?? UDP_ENDPOINT_DEFAULTS.maxSendsInFlight;
+    this.maxPerTurn = positiveInteger('maxDatagramsPerTurn', options.maxDatagramsPerTurn ?? UDP_ENDPOINT_DEFAULTS.maxDatagramsPerTurn);
+    this.maxInFlight = positiveInteger('maxSendsInFlight', options.maxSendsInFlight ?? UDP_ENDPOINT_DEFAULTS.maxSendsInFlight);
     this.closeGraceMs = options.closeGraceMs ?? UDP_ENDPOINT_DEFAULTS.closeGraceMs;
     this.emitEarly = options.emitConnectionBeforeHandshake ?? false;
   }
@@ -124,7 +124,13 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
   /** Binds a UDP socket on host:port (port 0 = OS-chosen); IPv6 hosts get a udp6 socket. */
   static async open(host: string, port: number, options: UdpEndpointOptions = {}): Promise<UdpEndpoint> {
     const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: lookupLiteral, ...(isIPv6(host) ? { ipv6Only: false } : {}) });
-    const endpoint = new UdpEndpoint(socket, options);
+    let endpoint: UdpEndpoint;
+    try {
+      endpoint = new UdpEndpoint(socket, options);
+    } catch (err) {
+      socket.close(); // invalid options: nothing may stay open
+      throw err;
+    }
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         socket.close();

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { UdpEndpoint } from '../../../src/quic/endpoint/udp-endpoint.js';
 import { QuicServer } from '../../../src/quic/endpoint/server.js';
 import { QuicClient } from '../../../src/quic/endpoint/client.js';
+import { QuicConnection } from '../../../src/quic/connection/connection.js';
 import type { QuicStream } from '../../../src/quic/endpoint/quic-stream.js';
 import { certPath } from '../../helpers/certs.js';
 
@@ -71,4 +72,37 @@ test('on 127.0.0.1, PMTU discovery takes the server\'s datagrams past 1452 bytes
   }
   assert.ok(largest > 1452, `largest datagram from the server: ${largest} bytes`);
   await conn.close();
+});
+
+test('send-loop options must be positive integers: a zero bound would stop the endpoint from ever sending', async () => {
+  for (const options of [{ maxSendsInFlight: 0 }, { maxDatagramsPerTurn: 0 }, { maxSendsInFlight: 1.5 }]) {
+    await assert.rejects(UdpEndpoint.open('127.0.0.1', 0, options), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_QUIC_ENDPOINT_OPTIONS');
+  }
+});
+
+test('large datagrams leave through recycled buffers: a 2 MB transfer over 64 KiB datagrams arrives byte-exact', async (t) => {
+  // The sender's datagram buffers are handed back for reuse once the socket has sent them synchronously
+  // (udp-endpoint.ts send); a buffer reused while the kernel or a queue still needed it would corrupt data.
+  const server = new QuicServer({ cert: pem('server-ecdsa-chain.pem'), key: pem('server-ecdsa-key.pem'), alpn: ['mqtt'] });
+  t.after(() => server.close({ graceMs: 0 }));
+  const received: Buffer[] = [];
+  const done = new Promise<void>((resolve) => {
+    server.on('connection', (conn) => conn.on('stream', (s: QuicStream) => {
+      s.on('data', (d: Buffer) => received.push(Buffer.from(d)));
+      s.on('end', () => resolve());
+    }));
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  const client = await QuicClient.create({ host: '127.0.0.1' });
+  t.after(() => client.close());
+  const conn = await client.connect({ host: '127.0.0.1', port, alpn: ['mqtt'], ca: [pem('ca.pem')], serverName: 'localhost' });
+  const stream = await conn.openStream();
+  const payload = randomBytes(2_000_000);
+  for (let at = 0; at < payload.length; at += 100_000) stream.write(payload.subarray(at, at + 100_000));
+  stream.end();
+  await done;
+  const core = conn.connection;
+  assert.ok(core instanceof QuicConnection);
+  assert.ok(core.pathMtu > 1200, `the path grew (${core.pathMtu} bytes)`);
+  assert.ok(Buffer.concat(received).equals(payload), 'every byte arrived in order');
 });
