@@ -27,6 +27,11 @@ export interface BulkSettings {
    * false keeps it at 1200 bytes. Default true (the stack's default).
    */
   pathMtuDiscovery?: boolean;
+  /**
+   * quicmq only: offer draft-banks-quic-disable-encryption (the benchmark's quicmq server offers it too),
+   * so 1-RTT packets go without packet protection. A separate row, never the target's figure.
+   */
+  disable1RttEncryption?: boolean;
 }
 
 export interface BulkResult {
@@ -76,7 +81,7 @@ async function openNet(kind: 'tls' | 'tcp', port: number, pki: Pki): Promise<Ope
   return { stream: socket, close: async () => void socket.destroy() };
 }
 
-async function openQuicmq(port: number, pki: Pki, pathMtuDiscovery: boolean): Promise<OpenStream> {
+async function openQuicmq(port: number, pki: Pki, pathMtuDiscovery: boolean, disable1RttEncryption: boolean): Promise<OpenStream> {
   const conn = await connectQuic({
     host: '127.0.0.1',
     port,
@@ -86,6 +91,7 @@ async function openQuicmq(port: number, pki: Pki, pathMtuDiscovery: boolean): Pr
     handshakeTimeoutMs: CONNECT_TIMEOUT_MS,
     idleTimeoutMs: BENCH_IDLE_TIMEOUT_MS,
     limits: { pmtuDiscovery: pathMtuDiscovery },
+    transport: { disable1RttEncryption },
   });
   const stream = await conn.openStream();
   return {
@@ -112,10 +118,10 @@ async function openQuiche(port: number, pki: Pki): Promise<OpenStream> {
   return { stream: Duplex.fromWeb({ readable: s.readable, writable: s.writable }), close: () => client.destroy({ force: true }) };
 }
 
-function open(kind: ServerKind, port: number, pki: Pki, pathMtuDiscovery: boolean): Promise<OpenStream> {
+function open(kind: ServerKind, port: number, pki: Pki, pathMtuDiscovery: boolean, disable1RttEncryption: boolean): Promise<OpenStream> {
   switch (kind) {
     case 'quicmq':
-      return openQuicmq(port, pki, pathMtuDiscovery);
+      return openQuicmq(port, pki, pathMtuDiscovery, disable1RttEncryption);
     case 'quiche':
       return openQuiche(port, pki);
     default:
@@ -137,11 +143,12 @@ async function drainOrFail(stream: Duplex, failed: Promise<never>): Promise<void
 
 export async function measureBulk(kind: ServerKind, port: number, pki: Pki, s: BulkSettings): Promise<BulkResult> {
   const pmtud = s.pathMtuDiscovery ?? true;
-  const label = kind === 'quicmq' ? `quicmq (${pmtud ? 'DPLPMTUD' : '1200 B'})` : kind === 'quiche' ? `quiche (${QUIC_DATAGRAM_SIZE} B)` : kind;
+  const plain = s.disable1RttEncryption === true;
+  const label = kind === 'quicmq' ? `quicmq (${pmtud ? 'DPLPMTUD' : '1200 B'}${plain ? ', no 1-RTT crypto' : ''})` : kind === 'quiche' ? `quiche (${QUIC_DATAGRAM_SIZE} B)` : kind;
   const result: BulkResult = { transport: kind, label, sent: 0, received: 0, elapsedMs: 0, mbPerSecond: 0, timeBounded: false };
   let link: OpenStream | undefined;
   try {
-    link = await open(kind, port, pki, pmtud);
+    link = await open(kind, port, pki, pmtud, plain);
     const stream = link.stream;
     let answer = '';
     stream.setEncoding('utf8');

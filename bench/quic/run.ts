@@ -122,8 +122,9 @@ async function handshakes(servers: Map<ServerKind, Child>, pki: Pki, opts: QuicB
 
 async function bulk(servers: Map<ServerKind, Child>, pki: Pki, opts: QuicBenchOptions): Promise<BulkResult[]> {
   const results: BulkResult[] = [];
-  const runs: Array<{ kind: ServerKind; pathMtuDiscovery: boolean }> = [
+  const runs: Array<{ kind: ServerKind; pathMtuDiscovery: boolean; disable1RttEncryption?: boolean }> = [
     { kind: 'quicmq', pathMtuDiscovery: false },
+    { kind: 'quicmq', pathMtuDiscovery: false, disable1RttEncryption: true },
     { kind: 'quicmq', pathMtuDiscovery: true },
     { kind: 'tls', pathMtuDiscovery: false },
     { kind: 'tcp', pathMtuDiscovery: false },
@@ -132,8 +133,9 @@ async function bulk(servers: Map<ServerKind, Child>, pki: Pki, opts: QuicBenchOp
   for (const run of runs) {
     const server = servers.get(run.kind);
     if (!server) continue;
-    if (opts.warmup) await measureBulk(run.kind, server.port(run.kind), pki, { bytes: WARMUP_BULK_BYTES, durationMs: WARMUP_MS, pathMtuDiscovery: run.pathMtuDiscovery });
-    const r = await measureBulk(run.kind, server.port(run.kind), pki, { bytes: opts.bulkBytes, durationMs: opts.bulkMs, pathMtuDiscovery: run.pathMtuDiscovery });
+    const settings = { pathMtuDiscovery: run.pathMtuDiscovery, disable1RttEncryption: run.disable1RttEncryption === true };
+    if (opts.warmup) await measureBulk(run.kind, server.port(run.kind), pki, { bytes: WARMUP_BULK_BYTES, durationMs: WARMUP_MS, ...settings });
+    const r = await measureBulk(run.kind, server.port(run.kind), pki, { bytes: opts.bulkBytes, durationMs: opts.bulkMs, ...settings });
     progress(`bulk: ${r.label}: ${r.error ?? `${r.mbPerSecond.toFixed(2)} MB/s`}`);
     results.push(r);
   }

@@ -21,7 +21,8 @@ interface Running {
 
 async function startQuicmq(): Promise<Running> {
   const pki = loadPki();
-  const server = new QuicServer({ cert: pki.cert, key: pki.key, alpn: [BENCH_ALPN], idleTimeoutMs: BENCH_IDLE_TIMEOUT_MS, maxHandshakes: 100_000 });
+  // Offers disable_1rtt_encryption: only the bulk row whose client offers it too runs without 1-RTT crypto.
+  const server = new QuicServer({ cert: pki.cert, key: pki.key, alpn: [BENCH_ALPN], idleTimeoutMs: BENCH_IDLE_TIMEOUT_MS, maxHandshakes: 100_000, transport: { disable1RttEncryption: true } });
   let open = 0;
   server.on('connection', (conn) => {
     open++;

@@ -196,6 +196,9 @@ test('report: ratios, targets with pass/fail/not measured, and every section pri
   assert.equal(verdict('full handshakes/s, concurrency 1'), 'pass');
   assert.equal(verdict('full handshakes/s, concurrency 8'), 'fail');
   assert.equal(verdict('bulk'), 'pass'); // 10 >= 0.4 x 20
+  // The row without 1-RTT packet protection is never the target's figure, even when it comes first.
+  const unprotectedFirst = { ...base, bulk: [{ transport: 'quicmq' as const, label: 'quicmq (1200 B, no 1-RTT crypto)', sent: 1e6, received: 1e6, elapsedMs: 100, mbPerSecond: 50, timeBounded: false }, { ...base.bulk[0]!, mbPerSecond: 5 }, base.bulk[1]!] };
+  assert.equal(checkTargets(unprotectedFirst, 8).find((t) => t.name.startsWith('bulk'))?.verdict, 'fail'); // 5 < 0.4 x 20
   assert.equal(verdict('MQTT QoS 0'), 'fail'); // 700 < 0.8 x 1000
   assert.equal(verdict('idle QUIC connections'), 'pass');
   assert.equal(verdict('heap per idle'), 'pass');
@@ -228,7 +231,7 @@ test('smoke run: a minimal configuration prints a well-formed report with non-ze
     }
     assert.deepEqual(report.latency.map((l) => l.transport), ['mqtt-quic', 'mqtt-tls', 'mqtt-tcp']);
     for (const l of report.latency) assert.ok(l.samples === 3 && l.p50Ms > 0 && l.p99Ms >= l.p50Ms, JSON.stringify(l));
-    assert.deepEqual(report.bulk.map((b) => b.label), ['quicmq (1200 B)', 'quicmq (DPLPMTUD)', 'tls', 'tcp', 'quiche (1200 B)']);
+    assert.deepEqual(report.bulk.map((b) => b.label), ['quicmq (1200 B)', 'quicmq (1200 B, no 1-RTT crypto)', 'quicmq (DPLPMTUD)', 'tls', 'tcp', 'quiche (1200 B)']);
     for (const b of report.bulk) assert.ok(b.error === undefined && b.received > 0 && b.mbPerSecond > 0, JSON.stringify(b));
     assert.deepEqual(report.qos0.map((q) => q.transport), ['mqtt-quic', 'mqtt-tls', 'mqtt-tcp']);
     for (const q of report.qos0) assert.ok(q.error === undefined && q.sent === 100 && q.received > 0 && q.deliveredPerSecond > 0, JSON.stringify(q));

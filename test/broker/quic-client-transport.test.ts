@@ -13,6 +13,7 @@ import type { QuicConnectionHandle } from '../../src/quic/endpoint/connection-ha
 import { createQuicListener } from '../../src/broker/listeners/quic-listener.js';
 import { certPath } from '../helpers/certs.js';
 import { startBroker } from './helpers.js';
+import { UdpRelay } from '../helpers/udp-relay.js';
 
 const pem = (name: string): string => readFileSync(certPath(name), 'utf8');
 
@@ -91,7 +92,7 @@ test('a server that does not answer: the stream errors (no throw), within the ha
 
 test('MQTT client over quic:// reports a bad certificate as a connect failure', async (t) => {
   const b = await startBroker(
-    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('wronghost-key.pem'), certfile: certPath('wronghost-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, congestion_control: 'cubic' } } } },
+    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('wronghost-key.pem'), certfile: certPath('wronghost-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: false, congestion_control: 'cubic' } } } },
     { quicListenerFactory: createQuicListener },
   );
   t.after(() => b.stop());
@@ -100,7 +101,7 @@ test('MQTT client over quic:// reports a bad certificate as a connect failure', 
 
 test('session tickets reach onSessionTicket, and a ticket given back in transportOptions connects again', async (t) => {
   const b = await startBroker(
-    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, congestion_control: 'cubic' } } } },
+    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: false, congestion_control: 'cubic' } } } },
     { quicListenerFactory: createQuicListener },
   );
   t.after(() => b.stop());
@@ -117,7 +118,7 @@ test('session tickets reach onSessionTicket, and a ticket given back in transpor
 
 test('0-RTT MQTT: with enable_0rtt and a stored ticket, CONNECT travels as early data and gets its CONNACK', async (t) => {
   const b = await startBroker(
-    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: true, congestion_control: 'cubic' } } } },
+    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: true, disable_1rtt_encryption: false, congestion_control: 'cubic' } } } },
     { quicListenerFactory: createQuicListener },
   );
   t.after(() => b.stop());
@@ -135,4 +136,34 @@ test('0-RTT MQTT: with enable_0rtt and a stored ticket, CONNECT travels as early
   assert.equal(bytes[3], 0, 'accepted');
   assert.equal(stream.quicConnection?.handshake?.earlyData, 'accepted');
   stream.destroy();
+});
+
+test('disable_1rtt_encryption: a client that offers it too exchanges MQTT in unprotected 1-RTT packets; one that does not stays encrypted', async (t) => {
+  const b = await startBroker(
+    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: true, congestion_control: 'cubic' } } } },
+    { quicListenerFactory: createQuicListener },
+  );
+  t.after(() => b.stop());
+  const relay = await UdpRelay.start({ host: '127.0.0.1', port: b.port('quic:default') });
+  t.after(() => relay.close());
+  const marker = 'plaintext-check-7f3a9c';
+  for (const offer of [true, false]) {
+    let seen = 0;
+    relay.observe = (d) => {
+      if (d.includes(marker)) seen++;
+    };
+    const transportOptions = offer ? { disable1RttEncryption: true } : {};
+    const client = await mqttConnect({ url: `quic://127.0.0.1:${relay.port}`, tls: { caFile: certPath('ca.pem'), servername: 'localhost' }, transportOptions });
+    await client.subscribe(`t/${marker}`, { qos: 1 });
+    const got = (async () => {
+      for await (const m of client.messages()) return m;
+      return undefined;
+    })();
+    await client.publish(`t/${marker}`, `${marker}-payload`, { qos: 1 });
+    const m = await got;
+    assert.equal(m?.payload.toString(), `${marker}-payload`);
+    await client.end();
+    if (offer) assert.ok(seen > 0, 'the topic and payload are visible on the wire');
+    else assert.equal(seen, 0, 'without the client offering it, 1-RTT stays encrypted');
+  }
 });

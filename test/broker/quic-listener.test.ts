@@ -30,7 +30,7 @@ function quicConfig(extra: Partial<QuicListenerConfig> = {}): QuicListenerConfig
     idle_timeout: 15_000,
     max_handshakes: 100,
     retry: false,
-    enable_0rtt: false,
+    enable_0rtt: false, disable_1rtt_encryption: false,
     congestion_control: 'cubic',
     ...extra,
   };

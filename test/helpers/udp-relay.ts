@@ -105,14 +105,19 @@ export class UdpRelay {
     void p.then((mm) => this.impair(msg, this.toServer, () => this.sendUpstream(msg, mm)));
   }
 
+  /** Sees every datagram forwarded, in either direction (tests that look at what is on the wire). */
+  observe: ((datagram: Buffer, direction: 'to-server' | 'to-client') => void) | undefined;
+
   private sendUpstream(msg: Buffer, m: Mapping): void {
     if (this.closed) return;
+    this.observe?.(msg, 'to-server');
     this.stats.forwarded++;
     m.upstream.send(msg, this.target.port, this.target.host);
   }
 
   private sendFront(msg: Buffer, client: RemoteInfo): void {
     if (this.closed) return;
+    this.observe?.(msg, 'to-client');
     this.stats.forwarded++;
     this.front.send(msg, client.port, client.address);
   }

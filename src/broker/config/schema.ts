@@ -98,6 +98,7 @@ export const listenerSchemas: Record<ListenerType, SchemaNode> = {
     max_handshakes: int(1000, 1, 1_000_000, 'Handshakes in progress at once; more new connections are dropped (or sent a Retry).'),
     retry: bool(false, 'Validate client addresses with a Retry packet before keeping any handshake state (RFC 9000 §8.1.2).'),
     enable_0rtt: bool(false, 'Accept 0-RTT early data on resumed connections (RFC 9001 §4.6); replayable, so off by default.'),
+    disable_1rtt_encryption: bool(false, 'Offer to run 1-RTT packets without packet protection (draft-banks-quic-disable-encryption, transport parameter 0xBAAD as msquic sends it); used only with clients that offer it too. The TLS 1.3 handshake still authenticates both ends, but MQTT traffic is then readable and alterable by anyone on the path: only for networks both ends trust completely.'),
     congestion_control: oneOf('newreno', ['newreno', 'cubic'], 'Congestion controller (RFC 9002 §7 NewReno, RFC 9438 CUBIC).'),
   }),
 };

@@ -47,6 +47,7 @@ export interface QuicListenerConfig extends ListenerCommon {
   retry: boolean;
   /** Allow 0-RTT (early data) on resumed connections. */
   enable_0rtt: boolean;
+  disable_1rtt_encryption: boolean;
   congestion_control: 'newreno' | 'cubic';
 }
 

@@ -76,6 +76,7 @@ export class QuicListener implements Listener {
       enableEarlyData: config.enable_0rtt,
       idleTimeoutMs: config.idle_timeout,
       congestionControl: config.congestion_control,
+      transport: { disable1RttEncryption: config.disable_1rtt_encryption },
     });
     this.server.on('connection', (conn) => this.onConnection(conn));
     this.server.on('error', (err) => deps.logger.error({ listener: this.id, err }, 'listener error'));

@@ -47,6 +47,8 @@ export function quicConnectOptions(o: TransportConnectOptions): QuicConnectOptio
   const ticket = extra['sessionTicket'];
   if (ticket !== undefined && ticket !== null && typeof ticket === 'object') opts.sessionTicket = ticket as SessionTicket;
   if (extra['enableEarlyData'] === true) opts.enableEarlyData = true;
+  // draft-banks-quic-disable-encryption: 1-RTT without packet protection if the broker offers it too.
+  if (extra['disable1RttEncryption'] === true) opts.transport = { ...opts.transport, disable1RttEncryption: true };
   const token = extra['token'];
   if (token instanceof Uint8Array) opts.token = token;
   for (const key of ['idleTimeoutMs', 'keepAliveIntervalMs', 'handshakeTimeoutMs'] as const) {

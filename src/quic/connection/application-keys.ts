@@ -3,7 +3,7 @@
 // other Key Phase bit opens with the next read keys (§6.2). The previous read keys stay for a while so
 // reordered packets of the old phase still open (§6.5), and the next read keys are derived in advance
 // so a key update cannot be told apart from a decryption failure by timing (§6.3).
-import { createPacketProtector, type PacketProtector } from '../crypto/packet-protection.js';
+import { createPacketProtector, createPlaintextProtector, type PacketProtector } from '../crypto/packet-protection.js';
 import { derivePacketProtectionKeys, updatePacketProtectionKeys, type CipherSuite, type PacketProtectionKeys } from '../crypto/keys.js';
 
 interface Generation {
@@ -39,9 +39,23 @@ export class ApplicationKeys {
   currentPhaseAcked = false;
   /** Packets that failed authentication with 1-RTT keys, for the integrity limit (RFC 9001 §6.6). */
   failedOpens = 0;
+  /**
+   * Set once both endpoints sent disable_1rtt_encryption (draft-banks-quic-disable-encryption): 1-RTT
+   * packets are sent and read without protection, so there is no key phase to follow and no update.
+   */
+  private plaintextProtector: PacketProtector | undefined;
 
   constructor(suite: CipherSuite) {
     this.suite = suite;
+  }
+
+  /** Switches 1-RTT packets to no protection (negotiated before any 1-RTT packet is sent or read). */
+  disableEncryption(): void {
+    this.plaintextProtector ??= createPlaintextProtector(this.suite);
+  }
+
+  get encryptionDisabled(): boolean {
+    return this.plaintextProtector !== undefined;
   }
 
   get keyPhaseBit(): 0 | 1 {
@@ -57,7 +71,8 @@ export class ApplicationKeys {
   }
 
   get write(): PacketProtector | undefined {
-    return this.writeGen?.protector;
+    if (this.writeGen === undefined) return undefined;
+    return this.plaintextProtector ?? this.writeGen.protector;
   }
 
   /** Packets sealed with the current write keys (confidentiality limit, RFC 9001 §6.6). */
@@ -80,6 +95,8 @@ export class ApplicationKeys {
    */
   readKeysFor(keyPhase: 0 | 1, packetNumber: number): { protector: PacketProtector; which: 'current' | 'previous' | 'next' } | undefined {
     if (this.readGen === undefined) return undefined;
+    // Unprotected packets have no key phase to follow: every one is read as it is.
+    if (this.plaintextProtector !== undefined) return { protector: this.plaintextProtector, which: 'current' };
     if (keyPhase === this.keyPhaseBit) return { protector: this.readGen.protector, which: 'current' };
     // RFC 9001 §6.5: a packet older than the first of the current phase uses the previous keys.
     if (this.previousRead !== undefined && (this.firstReceivedInPhase === undefined || packetNumber < this.firstReceivedInPhase)) {
@@ -91,7 +108,8 @@ export class ApplicationKeys {
 
   /** Header protection is not updated (RFC 9001 §6): always the first generation's hp key. */
   get headerProtector(): PacketProtector | undefined {
-    return this.readGen?.protector;
+    if (this.readGen === undefined) return undefined;
+    return this.plaintextProtector ?? this.readGen.protector;
   }
 
   /** A packet was opened with `which` keys. */
@@ -109,7 +127,7 @@ export class ApplicationKeys {
 
   /** RFC 9001 §6.1: may we initiate an update now? Only after an ACK of a packet of the current phase. */
   get canInitiate(): boolean {
-    return this.readGen !== undefined && this.writeGen !== undefined && this.currentPhaseAcked && this.previousRead === undefined;
+    return this.plaintextProtector === undefined && this.readGen !== undefined && this.writeGen !== undefined && this.currentPhaseAcked && this.previousRead === undefined;
   }
 
   /** We initiate a key update (RFC 9001 §6.1). */

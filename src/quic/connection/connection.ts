@@ -833,6 +833,12 @@ export class QuicConnection implements QuicConnectionApi {
       return false;
     }
     const space = this.spaces.application;
+    // RFC 9000 §10.3.1 looks for a Stateless Reset among packets that fail to open; an unprotected packet
+    // never fails, so with encryption disabled the reset token check comes first.
+    if (keys.encryptionDisabled && p.packetStart === 0 && cids.isStatelessReset(datagram)) {
+      this.checkStatelessReset(datagram, now);
+      return false;
+    }
     const opened = openShortHeaderPacket(keys, datagram, p, space.largestReceived);
     if (opened === null) return false;
     // RFC 9001 §4.9.3: a server may discard 0-RTT keys once it receives a 1-RTT packet.
@@ -1051,6 +1057,7 @@ export class QuicConnection implements QuicConnectionApi {
       this.appKeys ??= new ApplicationKeys(suite);
       if (direction === 'read') this.appKeys.installRead(secret);
       else this.appKeys.installWrite(secret);
+      this.negotiateEncryption();
     }
     if (level === 'early') {
       const protector = createPacketProtector(derivePacketProtectionKeys(suite, secret));
@@ -1064,6 +1071,20 @@ export class QuicConnection implements QuicConnectionApi {
     }
   }
 
+  /**
+   * draft-banks-quic-disable-encryption: 1-RTT packets go unprotected once both endpoints sent the
+   * parameter. Both sides know before any 1-RTT packet exists: the server reads the client's parameters in
+   * the ClientHello, the client the server's in EncryptedExtensions, each before its 1-RTT keys.
+   */
+  private negotiateEncryption(): void {
+    if (this.opts.transport.disable1RttEncryption === true && this.peerParams?.disable1RttEncryption === true) this.appKeys?.disableEncryption();
+  }
+
+  /** Whether 1-RTT packets of this connection travel without packet protection (draft-banks-quic-disable-encryption). */
+  get oneRttEncryptionDisabled(): boolean {
+    return this.appKeys?.encryptionDisabled === true;
+  }
+
   private onPeerTransportParameters(data: Uint8Array): void {
     const seen: ConnectionIdsSeen = { peerInitialScid: this.peerInitialScid ?? new Uint8Array(0) };
     if (this.role === 'client') {
@@ -1072,6 +1093,7 @@ export class QuicConnection implements QuicConnectionApi {
     }
     const params = validatePeerTransportParameters(data, this.role, seen);
     this.peerParams = params;
+    this.negotiateEncryption();
     this.peerParamsRaw = Uint8Array.from(data);
     const cids = this.cids!;
     cids.setPeerActiveLimit(params.activeConnectionIdLimit);

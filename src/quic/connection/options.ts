@@ -25,6 +25,12 @@ export interface LocalTransportSettings {
   activeConnectionIdLimit: number;
   /** RFC 9221 §3: undefined = we do not accept DATAGRAM frames. */
   maxDatagramFrameSize?: number;
+  /**
+   * draft-banks-quic-disable-encryption: offer to run 1-RTT packets without packet protection. Takes
+   * effect only when the peer offers it too; the handshake stays protected. Only for paths both ends trust
+   * completely (a data-centre network, loopback): anyone on the path can then read and alter the traffic.
+   */
+  disable1RttEncryption?: boolean;
 }
 
 export const DEFAULT_TRANSPORT_SETTINGS: Readonly<LocalTransportSettings> = Object.freeze({
@@ -238,5 +244,6 @@ export function localTransportParameters(t: LocalTransportSettings): Partial<Tra
     activeConnectionIdLimit: t.activeConnectionIdLimit,
   };
   if (t.maxDatagramFrameSize !== undefined) p.maxDatagramFrameSize = t.maxDatagramFrameSize;
+  if (t.disable1RttEncryption === true) p.disable1RttEncryption = true;
   return p;
 }

@@ -28,6 +28,11 @@ const SHORT_HEADER_PROTECTED_BITS = 0x1f;
 /** One direction of one encryption level: AEAD and header protection with a fixed set of keys. */
 export interface PacketProtector {
   readonly suite: CipherSuite;
+  /**
+   * True for the "protector" of unprotected 1-RTT packets (draft-banks-quic-disable-encryption): no AEAD,
+   * no tag, no header protection. Only ever installed for 1-RTT after both endpoints negotiated it.
+   */
+  readonly plaintext?: boolean;
   /** Bytes the AEAD adds after the payload. */
   readonly tagLength: number;
   /** Packets sealed with these keys (for the confidentiality limit, RFC 9001 §6.6). */
@@ -166,6 +171,48 @@ export function createPacketProtector(keys: PacketProtectionKeys): PacketProtect
   return new AeadPacketProtector(keys);
 }
 
+const NO_MASK = new Uint8Array(HEADER_PROTECTION_MASK_LENGTH);
+
+/**
+ * 1-RTT packets without packet protection (draft-banks-quic-disable-encryption, as msquic sends them):
+ * the payload goes as it is, no AEAD tag follows it, and the header is not protected either. The
+ * handshake itself stays protected, so the peer is still authenticated; what is lost is confidentiality
+ * and integrity of 1-RTT packets, which is why both endpoints must opt in and it is meant for paths both
+ * trust completely.
+ */
+class PlaintextPacketProtector implements PacketProtector {
+  readonly suite: CipherSuite;
+  readonly plaintext = true;
+  readonly tagLength = 0;
+  readonly sealedPackets = 0;
+  readonly failedOpens = 0;
+
+  constructor(suite: CipherSuite) {
+    this.suite = suite;
+  }
+
+  seal(buf: Uint8Array, headerStart: number, headerEnd: number, payloadEnd: number): number {
+    if (headerStart < 0 || headerStart > headerEnd || headerEnd > payloadEnd || payloadEnd > buf.length) {
+      throw new QuicError(TransportErrorCode.INTERNAL_ERROR, 'packet bounds outside the buffer');
+    }
+    return payloadEnd;
+  }
+
+  open(buf: Uint8Array, headerStart: number, headerEnd: number, packetEnd: number): Uint8Array | null {
+    if (headerStart < 0 || headerStart > headerEnd || headerEnd > packetEnd || packetEnd > buf.length) return null;
+    return buf.subarray(headerEnd, packetEnd);
+  }
+
+  headerProtectionMask(): Uint8Array {
+    return NO_MASK;
+  }
+}
+
+/** The protector of unprotected 1-RTT packets (see PlaintextPacketProtector). */
+export function createPlaintextProtector(suite: CipherSuite): PacketProtector {
+  return new PlaintextPacketProtector(suite);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Header protection on a packet inside a datagram (RFC 9001 §5.4)
 
@@ -189,6 +236,7 @@ export function applyHeaderProtection(
   pnLength: PacketNumberLength,
   packetEnd: number,
 ): void {
+  if (protector.plaintext === true) return;
   const mask = protector.headerProtectionMask(sampleOf(buf, pnOffset, packetEnd));
   const first = buf[packetStart]!;
   buf[packetStart] = first ^ (mask[0]! & (isLongHeader(first) ? LONG_HEADER_PROTECTED_BITS : SHORT_HEADER_PROTECTED_BITS));
@@ -215,6 +263,12 @@ export function removeHeaderProtection(
   pnOffset: number,
   packetEnd: number,
 ): UnprotectedHeader {
+  if (protector.plaintext === true) {
+    const firstByte = buf[packetStart]!;
+    const pnLength = packetNumberLengthOf(firstByte);
+    if (pnOffset + pnLength > packetEnd) throw new InvalidPacketError('packet too short for its packet number');
+    return { firstByte, packetNumberLength: pnLength, truncatedPacketNumber: readTruncatedPacketNumber(buf, pnOffset, pnLength), headerEnd: pnOffset + pnLength };
+  }
   const mask = protector.headerProtectionMask(sampleOf(buf, pnOffset, packetEnd));
   const protectedFirst = buf[packetStart]!;
   const firstByte = protectedFirst ^ (mask[0]! & (isLongHeader(protectedFirst) ? LONG_HEADER_PROTECTED_BITS : SHORT_HEADER_PROTECTED_BITS));
@@ -248,7 +302,7 @@ export function protectPacket(
   packetNumber: number,
 ): number {
   const headerEnd = pnOffset + pnLength;
-  if (payloadEnd - pnOffset < SAMPLE_OFFSET_FROM_PN + HEADER_PROTECTION_SAMPLE_LENGTH - protector.tagLength) {
+  if (protector.plaintext !== true && payloadEnd - pnOffset < SAMPLE_OFFSET_FROM_PN + HEADER_PROTECTION_SAMPLE_LENGTH - protector.tagLength) {
     throw new QuicError(TransportErrorCode.INTERNAL_ERROR, 'payload too short for a header protection sample; pad it');
   }
   writePacketNumber(buf, pnOffset, packetNumber, pnLength);
@@ -299,6 +353,7 @@ export function unprotectPacket(
 }
 
 function applyPacketNumberMask(protector: PacketProtector, buf: Uint8Array, pnOffset: number, pnLength: number, packetEnd: number): void {
+  if (protector.plaintext === true) return;
   const mask = protector.headerProtectionMask(sampleOf(buf, pnOffset, packetEnd));
   for (let i = 0; i < pnLength; i++) buf[pnOffset + i]! ^= mask[1 + i]!;
 }

@@ -130,8 +130,10 @@ export function parsePacket(datagram: Uint8Array, offset: number, shortDcidLengt
       // RFC 9000 §17.3.1: fixed bit MUST be 1; packets with 0 "MUST be discarded".
       if ((first & FIXED_BIT) === 0) throw new InvalidPacketError('short header with fixed bit 0');
       const dcid = r.bytesView(shortDcidLength);
-      // RFC 9001 §5.4.2: too short for a header protection sample -> discard (never a connection error).
-      if (r.remaining < MIN_PROTECTED_PACKET_PAYLOAD) throw new InvalidPacketError('1-RTT packet too short for a header protection sample');
+      // RFC 9001 §5.4.2: a packet too short for a header protection sample is discarded (never a connection
+      // error). That check is made when header protection is removed (packet-protection.ts sampleOf), not
+      // here: 1-RTT packets sent without protection (draft-banks-quic-disable-encryption) have no sample.
+      if (r.remaining < 1) throw new InvalidPacketError('1-RTT packet without a packet number');
       return { type: '1rtt', packetStart: offset, packetEnd: datagram.length, dcid, pnOffset: r.offset };
     }
     const version = r.u32();

@@ -29,6 +29,11 @@ export const TransportParameterId = {
   initial_source_connection_id: 0x0f,
   retry_source_connection_id: 0x10,
   max_datagram_frame_size: 0x20,
+  /**
+   * draft-banks-quic-disable-encryption: zero-length; sent by both endpoints, 1-RTT packets go without
+   * packet protection. The id is the one msquic (what EMQX uses) sends.
+   */
+  disable_1rtt_encryption: 0xbaad,
 } as const;
 
 /** RFC 9000 §18.2: the smallest allowed max_udp_payload_size. */
@@ -81,6 +86,8 @@ export interface TransportParameters {
   retrySourceConnectionId?: Uint8Array;
   /** RFC 9221 §3: absent means DATAGRAM frames are not supported. */
   maxDatagramFrameSize?: number;
+  /** draft-banks-quic-disable-encryption: the sender is willing to send and receive unprotected 1-RTT packets. */
+  disable1RttEncryption?: boolean;
 }
 
 /** RFC 9000 §18.2 defaults for every parameter that has one. */
@@ -227,6 +234,11 @@ function applyParameter(p: TransportParameters, id: number, value: Uint8Array, s
     case P.max_datagram_frame_size:
       p.maxDatagramFrameSize = varintValue(value, 'max_datagram_frame_size');
       return;
+    case P.disable_1rtt_encryption:
+      // draft-banks-quic-disable-encryption: the parameter has no value.
+      if (value.length !== 0) throw paramError(`disable_1rtt_encryption must be empty, got ${value.length} bytes`);
+      p.disable1RttEncryption = true;
+      return;
     default:
       // RFC 9000 §7.4.2: "An endpoint MUST ignore transport parameters that it does not support."
       return;
@@ -336,6 +348,7 @@ export function encodeTransportParameters(
   bytesParam(P.initial_source_connection_id, p.initialSourceConnectionId);
   bytesParam(P.retry_source_connection_id, p.retrySourceConnectionId);
   if (p.maxDatagramFrameSize !== undefined) intParam(P.max_datagram_frame_size, p.maxDatagramFrameSize, undefined);
+  if (p.disable1RttEncryption === true) w.varint(P.disable_1rtt_encryption).varint(0);
   for (const e of options.extra ?? []) {
     if (isKnownId(e.id)) throw localError(`extra transport parameter 0x${e.id.toString(16)} is a known parameter`);
     w.varint(e.id).varint(e.value.length).bytes(e.value);

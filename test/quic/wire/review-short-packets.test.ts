@@ -15,6 +15,9 @@ import {
   writeShortHeader,
 } from '../../../src/quic/wire/header.js';
 import { CLIENT_ADDR, makePair, runHandshake, SERVER_ADDR } from '../connection/sim-node.js';
+import { createPacketProtector, createPlaintextProtector, removeHeaderProtection } from '../../../src/quic/crypto/packet-protection.js';
+import { deriveInitialKeys } from '../../../src/quic/crypto/initial.js';
+import { CIPHER_SUITES } from '../../../src/quic/crypto/keys.js';
 
 const DCID = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
 const SCID = Uint8Array.from([9, 9, 9, 9]);
@@ -34,11 +37,21 @@ function handshakePacket(bytesAfterPnOffset: number): Uint8Array {
   return w.view();
 }
 
-test('a 1-RTT packet too short to sample is an InvalidPacketError at parse time (discard)', () => {
+test('a 1-RTT packet too short to sample is an InvalidPacketError when its header protection is removed (discard)', () => {
   assert.equal(MIN_PROTECTED_PACKET_PAYLOAD, 4 + 16);
-  assert.throws(() => parsePacket(shortHeaderPacket(DCID, 19), 0, DCID.length), InvalidPacketError);
-  const ok = parsePacket(shortHeaderPacket(DCID, 20), 0, DCID.length);
-  assert.equal(ok.type, '1rtt');
+  // The parser leaves the sample check to header protection removal: unprotected 1-RTT packets
+  // (draft-banks-quic-disable-encryption) have no sample. It still needs a packet number.
+  const short = parsePacket(shortHeaderPacket(DCID, 19), 0, DCID.length);
+  assert.equal(short.type, '1rtt');
+  assert.throws(() => parsePacket(shortHeaderPacket(DCID, 19).subarray(0, 1 + DCID.length), 0, DCID.length), InvalidPacketError);
+  const protector = createPacketProtector(deriveInitialKeys(DCID).client);
+  const bytes = shortHeaderPacket(DCID, 19);
+  assert.throws(() => removeHeaderProtection(protector, bytes, 0, 1 + DCID.length, bytes.length), InvalidPacketError);
+  const ok = shortHeaderPacket(DCID, 20);
+  assert.equal(removeHeaderProtection(protector, ok, 0, 1 + DCID.length, ok.length).headerEnd > 0, true);
+  // Unprotected packets carry no sample: the packet number is read as it is.
+  const plain = shortHeaderPacket(DCID, 3);
+  assert.equal(removeHeaderProtection(createPlaintextProtector(CIPHER_SUITES.TLS_AES_128_GCM_SHA256), plain, 0, 1 + DCID.length, plain.length).truncatedPacketNumber, 0);
 });
 
 test('a long header packet whose Length cannot hold a sample is an InvalidPacketError; a coalesced one ends the split', () => {
