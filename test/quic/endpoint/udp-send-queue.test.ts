@@ -1,0 +1,52 @@
+// The UDP endpoint's backpressure from the socket: sends carry no completion callback, so a full kernel
+// send buffer shows only as datagrams queued in node:dgram (socket.getSendQueueCount()). At
+// maxSendsInFlight queued the endpoint stops polling its connections and looks again shortly
+// (udp-endpoint.ts sendBlocked), so memory stays bounded and sending resumes by itself. Loopback never
+// fills the kernel buffer here, so the test stands in for it by reporting a full queue from the socket.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:dgram';
+import { QuicServer } from '../../../src/quic/endpoint/server.js';
+import { QuicClient } from '../../../src/quic/endpoint/client.js';
+import type { QuicStream } from '../../../src/quic/endpoint/quic-stream.js';
+import { certPath } from '../../helpers/certs.js';
+
+const pem = (name: string): string => readFileSync(certPath(name), 'utf8');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('a socket with maxSendsInFlight datagrams queued stops the sending; it resumes once the queue drains', async (t) => {
+  const server = new QuicServer({ cert: pem('server-ecdsa-chain.pem'), key: pem('server-ecdsa-key.pem'), alpn: ['mqtt'] });
+  t.after(() => server.close({ graceMs: 0 }));
+  let received = 0;
+  server.on('connection', (conn) => conn.on('stream', (s: QuicStream) => s.on('data', (d: Buffer) => (received += d.length))));
+  const { port } = await server.listen(0, '127.0.0.1');
+  const client = await QuicClient.create({ host: '127.0.0.1', endpoint: { maxSendsInFlight: 8 } });
+  t.after(() => client.close());
+  const conn = await client.connect({ host: '127.0.0.1', port, alpn: ['mqtt'], ca: [pem('ca.pem')], serverName: 'localhost' });
+  const stream = await conn.openStream();
+
+  const socket = (client.endpoint as unknown as { socket: Socket }).socket;
+  const realCount = socket.getSendQueueCount.bind(socket);
+  const realSend = socket.send.bind(socket) as (...args: unknown[]) => void;
+  let queued = 8; // as if the kernel buffer were full: 8 datagrams waiting in node:dgram
+  let sent = 0;
+  socket.getSendQueueCount = () => queued + realCount();
+  socket.send = ((...args: unknown[]) => {
+    sent++;
+    realSend(...args);
+  }) as typeof socket.send;
+  t.after(() => {
+    socket.getSendQueueCount = realCount;
+  });
+
+  stream.write(Buffer.alloc(100_000, 1));
+  await sleep(100);
+  assert.equal(sent, 0, 'nothing is sent while the socket reports a full queue');
+  assert.equal(received, 0);
+
+  queued = 0; // the kernel took the queued datagrams
+  for (let i = 0; i < 300 && received < 100_000; i++) await sleep(10);
+  assert.equal(received, 100_000, 'sending resumed by itself and every byte arrived');
+  assert.ok(sent > 0);
+});
