@@ -264,6 +264,8 @@ export class QuicConnection implements QuicConnectionApi {
   private readonly coalescer: WriteCoalescer;
   /** Path MTU discovery on the current path (RFC 8899, RFC 9000 §14.3). */
   private readonly mtu: MtuDiscovery;
+  /** Whether the last datagram built on the current path carried STREAM frames (see buildOnPath). */
+  private lastDatagramCarriedStreamData = false;
   private readonly handshakeSink: HandshakeSink;
   /** Its streams and cids are brought up to date before each frame (currentFrameTarget). */
   private readonly frameTarget: Writable<FrameTarget>;
@@ -1418,7 +1420,11 @@ export class QuicConnection implements QuicConnectionApi {
         this.pacingWakeAt = now + wait;
       }
     }
-    if (mayAddData && !probingOnly && !probing) {
+    // A PMTU probe goes before other data, except before stream data that is waiting when the datagram
+    // before did not carry any: then the data goes first and the probe right after. A 64 KiB probe ahead of
+    // a connection's first response (CONNACK) held that response back by a probe's worth of congestion
+    // window and pacing (RFC 9000 §14.4: probes consume congestion window).
+    if (mayAddData && !probingOnly && !probing && !(this.streams.wantsToSend && !this.lastDatagramCarriedStreamData)) {
       const probe = this.buildMtuProbe(path, now);
       if (probe !== undefined) return probe;
     }
@@ -1445,6 +1451,7 @@ export class QuicConnection implements QuicConnectionApi {
     }
     path.bytesSent += sealed.data.length;
     if (inFlight) this.pacer.onSend(now, sealed.data.length);
+    this.lastDatagramCarriedStreamData = builder.carries('stream');
     if (path === this.path && path.amplificationBudget === 0) this.loss.setAmplificationBlocked(true, now);
     return { data: sealed.data, path: { ...path.address } };
   }
@@ -1469,7 +1476,11 @@ export class QuicConnection implements QuicConnectionApi {
     this.onPacketBuilt(sealed.packets[0]!, now, true);
     this.mtu.onProbeSent(sealed.data.length);
     path.bytesSent += sealed.data.length;
-    this.pacer.onSend(now, sealed.data.length);
+    // Paced as one datagram of the confirmed size: the probe is a one-off, and charging all of its (up to
+    // 64 KiB) bytes to the pacer postponed the data after it by probe size / pacing rate (5 ms measured on
+    // loopback) for a packet that carries no data (RFC 9002 §7.7 paces to avoid bursts of data packets).
+    this.pacer.onSend(now, Math.min(sealed.data.length, this.mtu.current));
+    this.lastDatagramCarriedStreamData = false;
     return { data: sealed.data, path: { ...path.address } };
   }
 

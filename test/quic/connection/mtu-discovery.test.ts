@@ -272,3 +272,24 @@ test('the first application write after the handshake begins a deferred search a
   assert.ok(largest.client > 1200, `client probed within half the delay (largest ${largest.client})`);
   assert.ok(client.pathMtu > 1200);
 });
+
+test('a first response goes out before the PMTU probe its write starts (the probe would hold it back)', () => {
+  const limits = { pmtuMaxDatagramSize: 65527 };
+  const p = makePair({ seed: 19, link: { delayMs: 5 }, client: { limits }, server: { limits } });
+  runHandshake(p);
+  const client = p.client.connection;
+  const sid = client.openStream(true)!;
+  client.streamWrite(sid, Uint8Array.of(0x10, 0x00)); // a request; the client's own probe may follow it
+  p.net.run({ done: () => p.server.has('stream-readable'), until: p.net.now + 1_000 });
+  const server = p.server.connection;
+  const sent: number[] = [];
+  p.net.tap = (d) => {
+    if (d.from !== CLIENT_ADDR) sent.push(d.data.length);
+    return d.data;
+  };
+  server.streamWrite(sid, Uint8Array.of(0x20, 0x02, 0x00, 0x00)); // the response starts the server's search
+  p.net.run({ until: p.net.now + 50 });
+  assert.ok(sent.length >= 2, `server datagrams ${JSON.stringify(sent)}`);
+  assert.ok(sent[0]! < 1200, `the response leaves first, in a small datagram (${sent[0]} bytes)`);
+  assert.ok(sent.slice(1).some((n) => n > 1200), `a probe follows it (${JSON.stringify(sent)})`);
+});
