@@ -55,10 +55,15 @@ export type LocalConnectionIdEvent =
     }
   | { readonly type: 'retired'; readonly sequenceNumber: number; readonly connectionId: ConnectionId };
 
-/** What is kept per issued ID: its token is derived again when needed (LocalConnectionIdOptions.resetToken). */
+/**
+ * What is kept per issued ID. Its token is derived again when needed (LocalConnectionIdOptions.resetToken),
+ * except between issuing and the first NEW_CONNECTION_ID: the token derived for the 'issued' event rides
+ * along to that frame (one HMAC per ID instead of two), then is dropped so idle connections keep no tokens.
+ */
 interface StoredLocalId {
   readonly sequenceNumber: number;
   readonly connectionId: ConnectionId;
+  unsentToken: Uint8Array | undefined;
 }
 
 export class LocalConnectionIds {
@@ -82,7 +87,7 @@ export class LocalConnectionIds {
     }
     this.options = options;
     this.maxIssued = Math.max(options.maxIssued ?? DEFAULT_MAX_ISSUED_CONNECTION_IDS, 1);
-    this.active = [{ sequenceNumber: 0, connectionId: options.initial }];
+    this.active = [{ sequenceNumber: 0, connectionId: options.initial, unsentToken: undefined }];
   }
 
   /** The stateless reset token of one of our IDs (zero-length IDs have none to derive: zeros, §10.3). */
@@ -134,7 +139,7 @@ export class LocalConnectionIds {
       if (token.byteLength !== STATELESS_RESET_TOKEN_LENGTH) {
         throw new LocalStreamError('ERR_INVALID_ARGUMENT', `stateless reset token of ${token.byteLength} bytes`);
       }
-      this.active = appended(this.active, { sequenceNumber: seq, connectionId: cid });
+      this.active = appended(this.active, { sequenceNumber: seq, connectionId: cid, unsentToken: token });
       this.pending = appended(this.pending, seq);
       this.events.push({ type: 'issued', sequenceNumber: seq, connectionId: cid, statelessResetToken: token });
     }
@@ -180,12 +185,15 @@ export class LocalConnectionIds {
       // An ID we already asked to retire is not worth announcing (a lost frame resent late).
       if (issued === undefined || seq < this.retirePriorTo) continue;
       this.highestSent = Math.max(this.highestSent, seq);
+      // The token is a function of the ID (RFC 9000 §10.3.2): the one derived at issue time is the same bytes.
+      const statelessResetToken = issued.unsentToken ?? this.tokenFor(issued.connectionId);
+      issued.unsentToken = undefined;
       return {
         type: 'new_connection_id',
         retirePriorTo: this.retirePriorTo,
         sequenceNumber: seq,
         connectionId: issued.connectionId,
-        statelessResetToken: this.tokenFor(issued.connectionId),
+        statelessResetToken,
       };
     }
     return undefined;

@@ -358,7 +358,8 @@ export class QuicConnection implements QuicConnectionApi {
     return conn;
   }
 
-  private createCidManager(peerInitial: Uint8Array): ConnectionIdManager {
+  /** `initialResetToken`: the token of our first ID when the caller derived it already (one HMAC, not two). */
+  private createCidManager(peerInitial: Uint8Array, initialResetToken?: Uint8Array): ConnectionIdManager {
     const key = this.opts.statelessResetKey;
     const cids = new ConnectionIdManager({
       local: {
@@ -370,7 +371,7 @@ export class QuicConnection implements QuicConnectionApi {
       peer: { initial: peerInitial, activeLimit: this.opts.transport.activeConnectionIdLimit },
     });
     // The endpoint routes our first connection ID to us too (sequence 0, RFC 9000 §5.1.1).
-    this.events.push({ type: 'cid-issued', cid: this.localCid, statelessResetToken: deriveStatelessResetToken(key, this.localCid) });
+    this.events.push({ type: 'cid-issued', cid: this.localCid, statelessResetToken: initialResetToken ?? deriveStatelessResetToken(key, this.localCid) });
     return cids;
   }
 
@@ -788,12 +789,14 @@ export class QuicConnection implements QuicConnectionApi {
     this.originalDcid ??= this.initialDcid;
     this.peerInitialScid = Uint8Array.from(p.scid);
     this.installInitialKeys(this.initialDcid);
-    this.cids = this.createCidManager(this.peerInitialScid);
+    // RFC 9000 §18.2 stateless_reset_token: the token of the ID the handshake uses (sequence 0).
+    const resetToken = deriveStatelessResetToken(opts.statelessResetKey, this.localCid);
+    this.cids = this.createCidManager(this.peerInitialScid, resetToken);
     const params: Partial<TransportParameters> = {
       ...localTransportParameters(opts.transport),
       originalDestinationConnectionId: this.originalDcid,
       initialSourceConnectionId: this.localCid,
-      statelessResetToken: deriveStatelessResetToken(opts.statelessResetKey, this.localCid),
+      statelessResetToken: resetToken,
     };
     if (this.serverRetrySourceCid !== undefined) params.retrySourceConnectionId = this.serverRetrySourceCid;
     const tlsOptions = {

@@ -258,15 +258,21 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
   private onClosed(info: ConnectionCloseInfo): void {
     if (this.closeInfo !== undefined) return;
     this.closeInfo = info;
-    const error = new QuicConnectionClosedError(info);
+    // The error (and its stack trace, the costly part) is built only when something receives it: most
+    // connections close after `ready` resolved, with no stream cut short and nobody waiting for credit.
+    let error: QuicConnectionClosedError | undefined;
+    const closedError = (): QuicConnectionClosedError => (error ??= new QuicConnectionClosedError(info));
     const clean = !info.application && info.code === TransportErrorCode.NO_ERROR && info.cause !== 'idle' && info.cause !== 'stateless-reset' && info.cause !== 'handshake-timeout';
     const cleanApplication = info.application && info.code === 0;
-    for (const stream of [...this.streams.values()]) stream.onConnectionClosed(clean || cleanApplication ? undefined : error);
-    this.streams.clear();
+    if (this.streams.size > 0) {
+      for (const stream of [...this.streams.values()]) stream.onConnectionClosed(clean || cleanApplication ? undefined : closedError());
+      this.streams.clear();
+    }
     for (const s of this.holdingStreams ?? []) s.onConnectionClosed(undefined);
     this.holdingStreams = undefined;
-    for (const w of this.streamWaiters.splice(0)) w.reject(error);
-    this.rejectReady(error);
+    for (const w of this.streamWaiters.splice(0)) w.reject(closedError());
+    // `ready` settled already once the handshake completed (rejecting it again would be a no-op).
+    if (this.handshake === undefined) this.rejectReady(closedError());
     this.resolveClosed(info);
     this.emit('close', info);
   }

@@ -52,8 +52,11 @@ class X25519Share implements KeyShare {
     } catch {
       throw alert('illegal_parameter', 'x25519: invalid peer public key');
     }
-    // RFC 8446 §7.4.2: an all-zero X25519 result (small-order peer key) MUST abort.
-    if (secret.every((b) => b === 0)) throw alert('illegal_parameter', 'x25519: all-zero shared secret');
+    // RFC 8446 §7.4.2: an all-zero X25519 result (small-order peer key) MUST abort. RFC 7748 §6.1 checks
+    // this by ORing every byte: no early exit, so the time taken says nothing about the secret's bytes.
+    let any = 0;
+    for (let i = 0; i < secret.length; i++) any |= secret[i]!;
+    if (any === 0) throw alert('illegal_parameter', 'x25519: all-zero shared secret');
     return secret;
   }
 }

@@ -23,10 +23,38 @@ export interface TicketKeyringOptions {
   rotateEveryMs?: number;
   /** Clock in milliseconds (default Date.now). */
   now?: () => number;
-  /** Randomness for keys, key ids and nonces (default crypto.randomBytes). */
+  /**
+   * Randomness for keys, key ids and nonces. Default: crypto.randomBytes for keys and key ids, and
+   * nonces cut from a block of TICKET_NONCES_PER_DRAW nonces drawn at once (see NoncePool).
+   */
   random?: (n: number) => Buffer;
   /** How many keys of earlier periods still open tickets (default 2). */
   keepPrevious?: number;
+}
+
+/** Nonces the default source draws from the CSPRNG in one call (one per ticket sealed). */
+export const TICKET_NONCES_PER_DRAW = 256;
+
+/**
+ * Per-ticket nonces from one CSPRNG draw of many: a ticket is sealed on every full handshake, and one
+ * randomBytes call per nonce cost more than the rest of sealing. Each byte is handed out once, so every
+ * nonce is still fresh CSPRNG output (RFC 5116 §3.2: nonces must not repeat under one key). Nonces are
+ * public (they travel in the ticket), so the unused rest of the block is no secret to wipe.
+ */
+class NoncePool {
+  private block: Buffer = Buffer.alloc(0);
+  private offset = 0;
+
+  take(n: number): Buffer {
+    if (this.offset + n > this.block.length) {
+      this.block = randomBytes(Math.max(n, TICKET_NONCES_PER_DRAW * TICKET_NONCE_LENGTH));
+      this.offset = 0;
+    }
+    // A view: seal() copies it into the ticket and the cipher context, and nothing writes to the block.
+    const out = this.block.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
 }
 
 interface TicketKey {
@@ -51,6 +79,8 @@ export class TicketKeyring {
   private readonly keepPrevious: number;
   private readonly now: () => number;
   private readonly random: (n: number) => Buffer;
+  /** Where nonces come from: the injected source when given, else a NoncePool. */
+  private readonly nonceSource: (n: number) => Buffer;
   private readonly start: number;
   /** Newest first: keys[0] seals. */
   private keys: TicketKey[] = [];
@@ -66,6 +96,12 @@ export class TicketKeyring {
     }
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? randomBytes;
+    if (opts.random !== undefined) {
+      this.nonceSource = opts.random;
+    } else {
+      const pool = new NoncePool();
+      this.nonceSource = (n) => pool.take(n);
+    }
     this.start = this.now();
     this.rotate();
   }
@@ -79,7 +115,7 @@ export class TicketKeyring {
   seal(plain: Uint8Array): Buffer {
     this.rotate();
     const current = this.keys[0]!;
-    const nonce = this.randomBytes(TICKET_NONCE_LENGTH);
+    const nonce = checkedLength(this.nonceSource(TICKET_NONCE_LENGTH), TICKET_NONCE_LENGTH);
     const cipher = createCipheriv('aes-256-gcm', current.key, nonce);
     cipher.setAAD(current.id);
     const body = cipher.update(plain);
@@ -132,14 +168,20 @@ export class TicketKeyring {
       this.keys.unshift({ id: this.randomBytes(TICKET_KEY_ID_LENGTH), key: this.randomBytes(TICKET_KEY_LENGTH), period });
     }
     // Retire by age, not by count: after an idle gap, keys of periods long gone must not open tickets.
-    this.keys = this.keys.filter((k) => k.period >= period - this.keepPrevious);
+    // (Keys are newest first, so the last one is the oldest; most calls have nothing to drop.)
+    if (this.keys[this.keys.length - 1]!.period < period - this.keepPrevious) {
+      this.keys = this.keys.filter((k) => k.period >= period - this.keepPrevious);
+    }
   }
 
   private randomBytes(n: number): Buffer {
-    const b = this.random(n);
-    if (b.length !== n) throw new RangeError(`random source returned ${b.length} bytes, ${n} requested`);
-    return b;
+    return checkedLength(this.random(n), n);
   }
+}
+
+function checkedLength(b: Buffer, n: number): Buffer {
+  if (b.length !== n) throw new RangeError(`random source returned ${b.length} bytes, ${n} requested`);
+  return b;
 }
 
 export interface ReplayGuardOptions {

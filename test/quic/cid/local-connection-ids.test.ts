@@ -190,3 +190,33 @@ test('zero-length IDs have an all-zero token and never derive one', () => {
   const ids = make({ initial: new Uint8Array(0), length: 0, resetToken: () => assert.fail('no token for zero-length IDs') });
   assert.deepEqual(ids.activeIds(), [{ sequenceNumber: 0, connectionId: new Uint8Array(0), statelessResetToken: new Uint8Array(16) }]);
 });
+
+test('the token derived when an ID is issued goes into its first NEW_CONNECTION_ID; a resend after loss derives it again', () => {
+  const derivedFor: string[] = [];
+  const resetToken = (c: Uint8Array): Uint8Array => {
+    derivedFor.push(Buffer.from(c).toString('hex'));
+    return hmacToken(c);
+  };
+  const ids = make({ resetToken });
+  ids.setPeerActiveLimit(4);
+  ids.replenish();
+  assert.equal(derivedFor.length, 3, 'one derivation per issued ID (for the routing event)');
+  const events: Uint8Array[] = [];
+  for (let e = ids.pollEvent(); e !== undefined; e = ids.pollEvent()) if (e.type === 'issued') events.push(e.statelessResetToken);
+  const sent = frames(ids);
+  assert.equal(derivedFor.length, 3, 'the frames reuse the tokens derived at issue time');
+  assert.deepEqual(
+    sent.map((f) => f.statelessResetToken),
+    sent.map((f) => hmacToken(f.connectionId)),
+  );
+  assert.deepEqual(events, sent.map((f) => f.statelessResetToken));
+  // RFC 9000 §13.3: a lost NEW_CONNECTION_ID is sent again, with the same token, derived anew.
+  ids.onFrameLost(sent[1]!);
+  const resent = frames(ids);
+  assert.equal(resent.length, 1);
+  assert.equal(derivedFor.length, 4);
+  assert.deepEqual(resent[0], sent[1]);
+  // activeIds() keeps deriving on demand (nothing cached once the frame went out).
+  ids.activeIds();
+  assert.equal(derivedFor.length, 4 + 4);
+});

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimRandom } from '../../sim/network.js';
+import { deriveStatelessResetToken } from '../../../src/quic/crypto/stateless-reset.js';
 import { CLIENT_ADDR, concat, makePair, runHandshake, SERVER_ADDR, type Pair } from './sim-node.js';
 
 function established(o: Parameters<typeof makePair>[0] = {}): Pair {
@@ -22,6 +23,16 @@ test('each side issues connection IDs up to the peer active_connection_id_limit 
   const ids = p.client.eventsOf('cid-issued').map((e) => hex(e.cid));
   assert.equal(new Set(ids).size, ids.length, 'distinct IDs');
   for (const e of p.client.eventsOf('cid-issued')) assert.equal(e.statelessResetToken.length, 16);
+});
+
+test('the server stateless_reset_token transport parameter is the token of its first ID, as routed (RFC 9000 §18.2, §10.3.2)', () => {
+  const key = new Uint8Array(32).fill(7); // serverOptions' statelessResetKey
+  const p = established();
+  const first = p.server.eventsOf('cid-issued')[0]!;
+  const advertised = p.client.connection.peerTransportParameters?.statelessResetToken;
+  assert.ok(advertised !== undefined);
+  assert.equal(hex(advertised), hex(first.statelessResetToken));
+  assert.equal(hex(advertised), hex(deriveStatelessResetToken(key, first.cid)));
 });
 
 test('rotating our IDs: the peer retires the old ones (retire_prior_to, RETIRE_CONNECTION_ID)', () => {

@@ -5,6 +5,7 @@ import {
   TICKET_KEYRING_DEFAULTS,
   TICKET_KEY_ID_LENGTH,
   TICKET_NONCE_LENGTH,
+  TICKET_NONCES_PER_DRAW,
   TICKET_TAG_LENGTH,
   TicketKeyring,
 } from '../../../src/quic/tls/tickets.js';
@@ -36,6 +37,33 @@ describe('TicketKeyring', () => {
     assert.deepEqual(a.subarray(0, TICKET_KEY_ID_LENGTH), b.subarray(0, TICKET_KEY_ID_LENGTH));
     assert.notDeepEqual(a.subarray(TICKET_KEY_ID_LENGTH, TICKET_KEY_ID_LENGTH + TICKET_NONCE_LENGTH), b.subarray(TICKET_KEY_ID_LENGTH, TICKET_KEY_ID_LENGTH + TICKET_NONCE_LENGTH));
     assert.notDeepEqual(a, b);
+  });
+
+  it('default nonce source: every nonce distinct across CSPRNG draws of TICKET_NONCES_PER_DRAW nonces, each ticket opens', () => {
+    const { ring } = keyring();
+    const nonces = new Set<string>();
+    const tickets: Buffer[] = [];
+    // Two full draws and one nonce of a third: crosses both refills.
+    const count = 2 * TICKET_NONCES_PER_DRAW + 1;
+    for (let i = 0; i < count; i++) {
+      const t = ring.seal(state);
+      tickets.push(t);
+      nonces.add(t.subarray(TICKET_KEY_ID_LENGTH, TICKET_KEY_ID_LENGTH + TICKET_NONCE_LENGTH).toString('hex'));
+    }
+    assert.equal(nonces.size, count);
+    // A ticket's nonce is its own copy: later seals (which advance through the same block) do not change it.
+    for (const t of tickets) assert.deepEqual(ring.open(t), state);
+  });
+
+  it('an injected random source also supplies the nonces (deterministic tests)', () => {
+    let calls = 0;
+    const random = (n: number): Buffer => Buffer.alloc(n, ++calls);
+    const { ring } = keyring({ random });
+    const before = calls;
+    const t = ring.seal(state);
+    assert.equal(calls, before + 1);
+    assert.deepEqual(t.subarray(TICKET_KEY_ID_LENGTH, TICKET_KEY_ID_LENGTH + TICKET_NONCE_LENGTH), Buffer.alloc(TICKET_NONCE_LENGTH, calls));
+    assert.throws(() => new TicketKeyring({ random: (n) => Buffer.alloc(n + 1) }), RangeError);
   });
 
   it('returns null for a change in any region: key id, nonce, ciphertext, tag', () => {
