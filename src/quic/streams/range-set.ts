@@ -29,14 +29,21 @@ export class RangeSet {
     return b === null ? undefined : { start: b[0]!, end: b[1]! };
   }
 
-  /** Start of the lowest range; undefined when empty (first() without the allocation). */
-  get firstStart(): number | undefined {
-    return this.bounds === null ? undefined : this.bounds[0];
-  }
-
-  /** End of the lowest range; undefined when empty. */
-  get firstEnd(): number | undefined {
-    return this.bounds === null ? undefined : this.bounds[1];
+  /**
+   * For a contiguous prefix [0, prefix) kept outside the set (an acknowledged or received prefix): takes
+   * out the leading ranges that now touch or overlap it and returns the prefix grown over them.
+   */
+  extendPrefix(prefix: number): number {
+    const b = this.bounds;
+    if (b === null) return prefix;
+    let i = 0;
+    for (; 2 * i < b.length && b[2 * i]! <= prefix; i++) prefix = Math.max(prefix, b[2 * i + 1]!);
+    if (i > 0) {
+      b.splice(0, 2 * i);
+      // An empty set lets go of its storage (see the header).
+      if (b.length === 0) this.bounds = null;
+    }
+    return prefix;
   }
 
   ranges(): Range[] {

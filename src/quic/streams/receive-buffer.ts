@@ -104,13 +104,7 @@ export class ReceiveBuffer {
       return;
     }
     if (end <= this.contiguous) return;
-    let prefix = end;
-    // Each iteration takes one range out of `received`: bounded by its size.
-    for (let s = this.received.firstStart; s !== undefined && s <= prefix; s = this.received.firstStart) {
-      prefix = Math.max(prefix, this.received.firstEnd!);
-      this.received.remove(s, prefix);
-    }
-    this.contiguous = prefix;
+    this.contiguous = this.received.extendPrefix(end);
   }
 
   /**

@@ -241,7 +241,8 @@ export class SendBuffer {
     const end = Math.min(offset + length, this._sentOffset);
     if (end > offset) {
       if (offset <= this._ackedPrefix) {
-        if (end > this._ackedPrefix) this.advanceAckedPrefix(end);
+        // The prefix grows to `end`, and takes in the acknowledged ranges it now reaches.
+        if (end > this._ackedPrefix) this._ackedPrefix = this.acked.extendPrefix(end);
       } else {
         this.acked.add(offset, end);
       }
@@ -271,16 +272,6 @@ export class SendBuffer {
     if (fin && this.finSent && !this._finAcked) this.finLost = true;
   }
 
-  /** The prefix grows to `end`, and takes in the acknowledged ranges it now reaches. */
-  private advanceAckedPrefix(end: number): void {
-    let prefix = end;
-    // Each iteration removes one range from `acked`: bounded by its size.
-    for (let start = this.acked.firstStart; start !== undefined && start <= prefix; start = this.acked.firstStart) {
-      prefix = Math.max(prefix, this.acked.firstEnd!);
-      this.acked.remove(start, prefix);
-    }
-    this._ackedPrefix = prefix;
-  }
 
   private release(): void {
     const prefix = this._ackedPrefix;

@@ -65,15 +65,21 @@ test('matches a bitmap model under random operations', () => {
   assert.deepEqual(s.ranges(), fromModel);
 });
 
-test('firstStart/firstEnd report the lowest range without allocating one; empty sets report undefined', () => {
+test('extendPrefix grows a prefix kept outside the set over the ranges it touches, and takes them out', () => {
   const s = new RangeSet();
-  assert.equal(s.firstStart, undefined);
-  assert.equal(s.firstEnd, undefined);
-  s.add(30, 40);
+  assert.equal(s.extendPrefix(5), 5, 'empty set: unchanged');
   s.add(10, 20);
-  assert.equal(s.firstStart, 10);
-  assert.equal(s.firstEnd, 20);
-  assert.equal(s.rangeCount, 2);
+  s.add(30, 40);
+  s.add(50, 60);
+  assert.equal(s.extendPrefix(5), 5, 'a gap before the first range: nothing taken');
+  assert.equal(s.rangeCount, 3);
+  assert.equal(s.extendPrefix(10), 20, 'touching the first range takes it');
+  assert.deepEqual(s.ranges(), [{ start: 30, end: 40 }, { start: 50, end: 60 }]);
+  assert.equal(s.extendPrefix(55), 60, 'overlapping several takes them all');
+  assert.ok(s.isEmpty);
+  s.add(70, 80);
+  assert.equal(s.extendPrefix(100), 100, 'a prefix beyond a range keeps its own end');
+  assert.ok(s.isEmpty);
 });
 
 test('a set emptied by remove or clear is empty and usable again', () => {
