@@ -700,10 +700,11 @@ export class QuicConnection implements QuicConnectionApi {
     if (!processed) this.checkStatelessReset(datagram, now);
   }
 
-  /** RFC 9000 §10.3.1: a datagram we could not process may be a stateless reset. */
-  private checkStatelessReset(datagram: Uint8Array, now: number): void {
-    if (this.cids === undefined || !this.cids.isStatelessReset(datagram)) return;
+  /** RFC 9000 §10.3.1: a datagram we could not process may be a stateless reset; true when it was one. */
+  private checkStatelessReset(datagram: Uint8Array, now: number): boolean {
+    if (this.cids === undefined || !this.cids.isStatelessReset(datagram)) return false;
     this.enterDraining({ code: TransportErrorCode.NO_ERROR, application: false, reason: 'stateless reset', remote: true, cause: 'stateless-reset' }, now);
+    return true;
   }
 
   /**
@@ -840,10 +841,7 @@ export class QuicConnection implements QuicConnectionApi {
     const space = this.spaces.application;
     // RFC 9000 §10.3.1 looks for a Stateless Reset among packets that fail to open; an unprotected packet
     // never fails, so with encryption disabled the reset token check comes first.
-    if (keys.encryptionDisabled && p.packetStart === 0 && cids.isStatelessReset(datagram)) {
-      this.checkStatelessReset(datagram, now);
-      return false;
-    }
+    if (keys.encryptionDisabled && p.packetStart === 0 && this.checkStatelessReset(datagram, now)) return false;
     const opened = openShortHeaderPacket(keys, datagram, p, space.largestReceived);
     if (opened === null) return false;
     // RFC 9001 §4.9.3: a server may discard 0-RTT keys once it receives a 1-RTT packet.

@@ -349,11 +349,12 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
       this.sendErrors++;
       return false;
     }
-    if (this.queuedSends() === 0) {
+    const queued = this.queuedSends();
+    if (queued === 0) {
       recycleDatagram(data);
       return false;
     }
-    return this.sendBlocked();
+    return this.blockIfFull(queued);
   }
 
   /** Datagrams node:dgram holds for the kernel; 0 once the socket is closed (nothing will go out). */
@@ -370,7 +371,12 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
    * timer looks again and drives the endpoint once the queue has room, so polling resumes by itself.
    */
   private sendBlocked(): boolean {
-    if (this.queuedSends() < this.maxInFlight) return false;
+    return this.blockIfFull(this.queuedSends());
+  }
+
+  /** sendBlocked() for a queue length already read. */
+  private blockIfFull(queued: number): boolean {
+    if (queued < this.maxInFlight) return false;
     if (this.sendRecheck === undefined) {
       this.sendRecheck = setTimeout(() => {
         this.sendRecheck = undefined;

@@ -95,3 +95,23 @@ test('an unprotected packet altered on the path is not rejected by a tag: the st
   assert.equal(r.finished, true);
   assert.notDeepEqual(r.received, data, 'without AEAD nothing detects the change: integrity is what the option gives up');
 });
+
+test('with encryption disabled, a Stateless Reset addressed to one of our connection IDs still resets (checked before processing)', () => {
+  const p = makePair({ seed: 43, link: { delayMs: 5 }, client: { transport: { disable1RttEncryption: true } }, server: { transport: { disable1RttEncryption: true } } });
+  runHandshake(p);
+  p.net.run({ until: p.net.now + 100 });
+  const client = p.client.connection;
+  assert.equal(client.oneRttEncryptionDisabled, true);
+  const ours = p.client.eventsOf('cid-issued')[0]!.cid;
+  const token = p.server.eventsOf('cid-issued')[0]!.statelessResetToken;
+  // Random-looking bytes that parse as an unprotected 1-RTT packet to our ID: without the check first they
+  // would be read as frames (RFC 9000 §10.3.1 expects the reset among packets that fail to open).
+  const reset = new Uint8Array(60).fill(0x55);
+  reset[0] = 0x40 | 0x15;
+  reset.set(ours, 1);
+  reset.set(token, reset.length - token.length);
+  client.receive(reset, { local: CLIENT_ADDR, remote: SERVER_ADDR }, p.net.now);
+  assert.equal(client.state, 'draining');
+  p.net.run({ until: p.net.now + 5000, done: () => p.client.has('closed') });
+  assert.equal(p.client.eventsOf('closed')[0]?.info.cause, 'stateless-reset');
+});
