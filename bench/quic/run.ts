@@ -27,21 +27,28 @@ const MQTT_TRANSPORTS: MqttTransport[] = ['mqtt-quic', 'mqtt-tls', 'mqtt-tcp'];
 const BULK_KINDS: ServerKind[] = ['quicmq', 'tls', 'tcp', 'quiche'];
 const IDLE_KINDS: IdleKind[] = ['quicmq', 'tls', 'tcp'];
 /**
- * Unmeasured handshakes per transport before the first measurement: enough for V8 to optimise both
- * sides' handshake code (our TLS engine and QUIC stack are JavaScript; Node's TLS is C++ and needs little).
+ * Unmeasured handshakes per transport before the first measurement, made `--concurrency` at a time.
+ * Both sides of a quicmq handshake are JavaScript, and V8 takes thousands of handshakes to finish
+ * optimising them: measured here in batches of 250 sequential handshakes, quicmq went 150, 182, 231, 223,
+ * 277, 362, ... and settled at 390-440/s after about 3,000; Node TLS (C++ under a JavaScript socket layer)
+ * went 318, 347, ... and settled at 375-445/s. 50 warm-up handshakes measured the optimiser, not the
+ * protocol. The warm-up's own rates are printed in the notes, as the cold-start figures.
  */
-const WARMUP_HANDSHAKES = 50;
+const WARMUP_HANDSHAKES = 3_000;
+const WARMUP_HANDSHAKES_MS = 15_000;
 /**
  * Unmeasured MQTT connections and messages per transport before measuring: a run of the measured
  * workload, so the figures are steady-state throughput rather than the optimising compiler's first
- * passes: all of the QUIC stack is JavaScript, and after 20,000 warm-up messages a first measured run of
- * 300,000 delivered 262k/s, a second 403k/s.
+ * passes. Four rounds of 1,000,000 messages each after a 20,000-message warm-up delivered, over QUIC,
+ * 332k, 419k, 422k and 444k/s (over TLS 493k, 511k, 504k and 507k/s): the QUIC path (and the broker's heap)
+ * needs a few million messages to settle. The warm-up's own rates are printed in the notes.
  */
 const WARMUP_CONNECTIONS = 3;
-const WARMUP_MESSAGES = 200_000;
+const WARMUP_MESSAGES = 2_000_000;
+const WARMUP_MESSAGES_MS = 10_000;
 /** Unmeasured bytes sent on one stream before each bulk measurement (same JIT reason). */
 const WARMUP_BULK_BYTES = 10_000_000;
-/** Bound on each unmeasured warm-up run. */
+/** Bound on each unmeasured bulk warm-up run. */
 const WARMUP_MS = 5_000;
 
 const progress = (line: string): void => {
@@ -92,7 +99,10 @@ async function handshakes(servers: Map<ServerKind, Child>, pki: Pki, opts: QuicB
       }
     }
     const base = { durationMs: opts.handshakeMs, maxHandshakes: Number.MAX_SAFE_INTEGER };
-    if (opts.warmup) for (const d of dialers) await measureHandshakes(d, { ...base, durationMs: WARMUP_MS, maxHandshakes: WARMUP_HANDSHAKES, concurrency: 1, resume: false });
+    for (const d of opts.warmup ? dialers : []) {
+      const w = await measureHandshakes(d, { durationMs: WARMUP_HANDSHAKES_MS, maxHandshakes: WARMUP_HANDSHAKES, concurrency: opts.concurrency, resume: false });
+      notes.push(`warm-up (cold code, not measured): ${d.name} ${w.completed.toLocaleString('en-US')} full handshakes, ${opts.concurrency} at a time, at ${w.perSecond.toFixed(1)}/s`);
+    }
     // Configuration by configuration, each transport in turn: a change in machine load hits all alike.
     for (const concurrency of [...new Set([1, opts.concurrency])]) {
       for (const d of dialers) {
@@ -154,7 +164,8 @@ async function mqtt(pki: Pki, opts: QuicBenchOptions, notes: string[]): Promise<
   try {
     for (const t of opts.warmup ? MQTT_TRANSPORTS : []) {
       await measureConnackLatency(t, broker.port(t), pki, WARMUP_CONNECTIONS);
-      await measureQos0(t, broker.port(t), pki, { messages: WARMUP_MESSAGES, payloadBytes: opts.payloadBytes, durationMs: WARMUP_MS });
+      const w = await measureQos0(t, broker.port(t), pki, { messages: WARMUP_MESSAGES, payloadBytes: opts.payloadBytes, durationMs: WARMUP_MESSAGES_MS });
+      notes.push(`warm-up (cold code, not measured): ${t} QoS 0, ${w.received.toLocaleString('en-US')} messages delivered at ${Math.round(w.deliveredPerSecond).toLocaleString('en-US')}/s`);
     }
     if (opts.sections.includes('latency')) {
       for (const t of MQTT_TRANSPORTS) {
