@@ -20,6 +20,12 @@ export class CloseState {
   sendPending: boolean;
   private packetsSinceSend = 0;
   private nextResponseAt = 1;
+  /**
+   * Packets arriving before this time left the peer before our first CONNECTION_CLOSE could reach it:
+   * they crossed it in flight and say nothing about its loss, so they get no answer (see onFirstSent).
+   */
+  private quietUntil = -Infinity;
+  private firstSent = false;
 
   constructor(kind: 'closing' | 'draining', info: ConnectionCloseInfo) {
     this.kind = kind;
@@ -28,11 +34,26 @@ export class CloseState {
   }
 
   /**
-   * RFC 9000 §10.2.1: answer packets received while closing with CONNECTION_CLOSE, but at a rate that
-   * cannot be used to amplify: after 1, 2, 4, 8, ... further packets.
+   * The first CONNECTION_CLOSE left at `now`; `rtt` is the smoothed round-trip time. A packet the peer
+   * sent before it received that close arrives within about one round trip of it. Answering such packets
+   * (the peer's ACKs and post-handshake frames racing an immediate close, typically) only costs both
+   * sides a datagram: RFC 9000 §10.2.1 lets an endpoint wait "a progressively increasing number of
+   * received packets or amount of time" before responding. If the close was lost, the peer's
+   * retransmissions come after its PTO, later than this, and are answered.
    */
-  onPacketWhileClosing(): void {
-    if (this.kind !== 'closing') return;
+  onFirstSent(now: number, rtt: number): void {
+    if (this.firstSent) return;
+    this.firstSent = true;
+    this.quietUntil = now + rtt;
+  }
+
+  /**
+   * RFC 9000 §10.2.1: answer packets received while closing with CONNECTION_CLOSE, but at a rate that
+   * cannot be used to amplify: after 1, 2, 4, 8, ... further packets, not counting those that crossed
+   * our first close in flight (onFirstSent).
+   */
+  onPacketWhileClosing(now: number): void {
+    if (this.kind !== 'closing' || now < this.quietUntil) return;
     this.packetsSinceSend++;
     if (this.packetsSinceSend >= this.nextResponseAt) {
       this.sendPending = true;

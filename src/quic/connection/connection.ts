@@ -448,7 +448,7 @@ export class QuicConnection implements QuicConnectionApi {
     if (this.stateValue === 'closed' || this.closeState?.kind === 'draining') return;
     if (this.closeState !== undefined) {
       // RFC 9000 §10.2.1: in the closing state only answer, at a limited rate, with CONNECTION_CLOSE.
-      this.closeState.onPacketWhileClosing();
+      this.closeState.onPacketWhileClosing(now);
       return;
     }
     try {
@@ -1671,6 +1671,7 @@ export class QuicConnection implements QuicConnectionApi {
     if (builder.hasInitial && this.role === 'client') builder.padTo(MIN_INITIAL_DATAGRAM_SIZE);
     const sealed = builder.seal()!;
     this.path.bytesSent += sealed.data.length;
+    cs.onFirstSent(now, this.loss.rtt.smoothedRtt);
     return { data: sealed.data, path: { ...this.path.address } };
   }
 

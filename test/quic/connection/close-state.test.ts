@@ -22,7 +22,7 @@ test('closing answers incoming packets after 1, 2, 4, 8 ... of them (RFC 9000 §
   cs.sendPending = false;
   const answers: number[] = [];
   for (let i = 1; i <= 31; i++) {
-    cs.onPacketWhileClosing();
+    cs.onPacketWhileClosing(i);
     if (cs.sendPending) {
       answers.push(i);
       cs.sendPending = false;
@@ -30,8 +30,39 @@ test('closing answers incoming packets after 1, 2, 4, 8 ... of them (RFC 9000 §
   }
   assert.deepEqual(answers, [1, 3, 7, 15, 31]);
   const draining = new CloseState('draining', { code: 0, application: true, reason: '', remote: true, cause: 'close' });
-  draining.onPacketWhileClosing();
+  draining.onPacketWhileClosing(0);
   assert.equal(draining.sendPending, false, 'draining never sends');
+});
+
+test('packets that crossed the first CONNECTION_CLOSE in flight (within one RTT of it) get no answer', () => {
+  const cs = new CloseState('closing', { code: 0, application: true, reason: '', remote: false, cause: 'close' });
+  cs.sendPending = false;
+  cs.onFirstSent(1000, 20);
+  for (const t of [1000, 1005, 1019.9]) {
+    cs.onPacketWhileClosing(t);
+    assert.equal(cs.sendPending, false, `a packet at ${t} ms left the peer before our close reached it`);
+  }
+  // Later ones count from the first, so a lost close is still repeated at the 1, 2, 4 ... rate.
+  const answers: number[] = [];
+  for (let i = 1; i <= 7; i++) {
+    cs.onPacketWhileClosing(1020 + i);
+    if (cs.sendPending) {
+      answers.push(i);
+      cs.sendPending = false;
+    }
+  }
+  assert.deepEqual(answers, [1, 3, 7]);
+  // Only the first close opens the window.
+  cs.onFirstSent(5000, 20);
+  cs.onPacketWhileClosing(5001);
+  cs.onPacketWhileClosing(5002);
+  cs.onPacketWhileClosing(5003);
+  cs.onPacketWhileClosing(5004);
+  cs.onPacketWhileClosing(5005);
+  cs.onPacketWhileClosing(5006);
+  cs.onPacketWhileClosing(5007);
+  cs.onPacketWhileClosing(5008);
+  assert.equal(cs.sendPending, true, 'the 8th packet after the window is answered: not silenced again');
 });
 
 test('reason phrases are cut on a UTF-8 character boundary', () => {

@@ -98,6 +98,27 @@ test('the closing endpoint repeats CONNECTION_CLOSE at a limited rate to incomin
   assert.ok(answers <= 2 + Math.log2(toClient + 1), `${answers} answers to ${toClient} datagrams`);
 });
 
+test('packets that crossed our CONNECTION_CLOSE in flight get no second one (RFC 9000 §10.2.1)', () => {
+  // No PMTU probes: every client datagram after close() is then a CONNECTION_CLOSE.
+  const noProbes = { limits: { pmtuDiscovery: false } };
+  const p = established({ client: noProbes, server: noProbes });
+  // The server sends data at the moment the client closes: its packets are in flight when the close is.
+  const sid = p.server.connection.openStream(false)!;
+  p.server.connection.streamWrite(sid, new Uint8Array(3_000));
+  let closesSent = 0;
+  let crossed = 0;
+  p.net.tap = (d) => {
+    if (d.to === SERVER_ADDR) closesSent++;
+    else crossed++;
+    return d.data;
+  };
+  p.client.connection.close(0, 'done');
+  p.net.run({ until: p.net.now + 3000, done: () => p.client.has('closed') && p.server.has('closed') });
+  assert.ok(crossed >= 1, `${crossed} server datagrams crossed the close`);
+  assert.equal(closesSent, 1, 'one CONNECTION_CLOSE: the crossing packets were not answered');
+  assert.equal(p.server.eventsOf('closed')[0]?.info.code, 0);
+});
+
 test('a stateless reset from the peer ends the connection (RFC 9000 §10.3.1)', () => {
   const p = established();
   const client = p.client.connection;
