@@ -530,8 +530,8 @@ export class QuicConnection implements QuicConnectionApi {
         this.streams.write(streamId, new Uint8Array(0));
         return 0;
       }
-      // Application data: a deferred PMTU search begins now, as transfers are what larger datagrams speed up.
-      if (data.length > 0) this.mtu.searchNow();
+      // Enough application data begins a deferred PMTU search now: transfers are what larger datagrams speed up.
+      this.mtu.onApplicationData(data.length);
       if (!fin && this.coalescer.accepts(data)) {
         const full = this.coalescer.append(streamId, data);
         if (full !== undefined) this.streams.write(streamId, full);

@@ -15,7 +15,10 @@
 // that completes its handshake and closes, or stays idle, as much as a good part of the handshake itself
 // and buys it nothing. So startDeferred() waits DEFAULT_MTU_SEARCH_DELAY_MS first; start() searches at
 // once (the connection uses it when application data is already waiting, as a transfer is what larger
-// datagrams speed up), and so does searchNow() on a deferred search.
+// datagrams speed up), and so does searchNow() on a deferred search. onApplicationData() calls it once the
+// application has written more than MTU_SEARCH_TRIGGER_DATAGRAMS datagrams' worth: a transfer starts the
+// search at once, but a small response does not (an MQTT CONNACK used to be followed by a 64 KiB probe on
+// loopback, which the client then received and opened in the same batch as the CONNACK).
 //
 // Black holes (RFC 8899 §4.3, §5.2 "SEARCH_COMPLETE -> BASE"): a path that shrinks drops every packet
 // above its new MTU. Several consecutive loss events that each lost a packet larger than the base, with no
@@ -29,6 +32,8 @@ export const DEFAULT_MTU_RAISE_INTERVAL_MS = 600_000;
 export const DEFAULT_MTU_BLACK_HOLE_LOSS_EVENTS = 3;
 /** How long startDeferred() stays at the base size before the first probe (ms; see the top of this file). */
 export const DEFAULT_MTU_SEARCH_DELAY_MS = 100;
+/** Application bytes, in datagrams of the current size, that begin a deferred search early (onApplicationData). */
+export const MTU_SEARCH_TRIGGER_DATAGRAMS = 2;
 
 export interface MtuDiscoveryOptions {
   /** BASE_PLPMTU: the size every path supports (RFC 9000 §14: at least 1200). */
@@ -51,6 +56,8 @@ export class MtuDiscovery {
   private readonly searchDelayMs: number;
   /** When a pending search begins. */
   private searchAt: number | undefined;
+  /** Application bytes written while the search was pending (onApplicationData). */
+  private pendingAppBytes = 0;
   /** PLPMTU: the largest datagram size confirmed on the path. */
   private currentSize: number;
   /** Largest size acknowledged in this search (the lower end of the search interval). */
@@ -112,10 +119,21 @@ export class MtuDiscovery {
     }
     this.maxSize = Math.max(this.baseSize, maxSize);
     this.searchState = 'pending';
+    this.pendingAppBytes = 0;
     this.candidate = undefined;
     this.probeInFlight = false;
     this.raiseAt = undefined;
     this.searchAt = now + this.searchDelayMs;
+  }
+
+  /**
+   * The application wrote `bytes` of stream data: a pending search begins at once when, with what came
+   * before, they fill more than MTU_SEARCH_TRIGGER_DATAGRAMS datagrams (see the top of this file).
+   */
+  onApplicationData(bytes: number): void {
+    if (this.searchState !== 'pending') return;
+    this.pendingAppBytes += bytes;
+    if (this.pendingAppBytes > MTU_SEARCH_TRIGGER_DATAGRAMS * this.currentSize) this.searchNow();
   }
 
   /** Begins a pending (deferred) search at once; no effect in any other state. */

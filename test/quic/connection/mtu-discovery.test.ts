@@ -287,9 +287,49 @@ test('a first response goes out before the PMTU probe its write starts (the prob
     if (d.from !== CLIENT_ADDR) sent.push(d.data.length);
     return d.data;
   };
-  server.streamWrite(sid, Uint8Array.of(0x20, 0x02, 0x00, 0x00)); // the response starts the server's search
+  // A response of more than two datagrams starts the server's search at once.
+  server.streamWrite(sid, payload(5_000));
   p.net.run({ until: p.net.now + 50 });
   assert.ok(sent.length >= 2, `server datagrams ${JSON.stringify(sent)}`);
-  assert.ok(sent[0]! < 1200, `the response leaves first, in a small datagram (${sent[0]} bytes)`);
+  assert.ok(sent[0]! <= 1200, `the response leaves first, at the base size (${sent[0]} bytes)`);
   assert.ok(sent.slice(1).some((n) => n > 1200), `a probe follows it (${JSON.stringify(sent)})`);
+});
+
+test('a small response (a CONNACK) does not start the PMTU search before its delay; the delay still does', () => {
+  const limits = { pmtuMaxDatagramSize: 65527 };
+  const p = makePair({ seed: 20, link: { delayMs: 5 }, client: { limits }, server: { limits } });
+  runHandshake(p);
+  const start = p.net.now;
+  const client = p.client.connection;
+  const sid = client.openStream(true)!;
+  client.streamWrite(sid, Uint8Array.of(0x10, 0x00));
+  p.net.run({ done: () => p.server.has('stream-readable'), until: p.net.now + 1_000 });
+  const sent: Array<{ at: number; size: number }> = [];
+  p.net.tap = (d) => {
+    if (d.from !== CLIENT_ADDR) sent.push({ at: p.net.now, size: d.data.length });
+    return d.data;
+  };
+  p.server.connection.streamWrite(sid, Uint8Array.of(0x20, 0x02, 0x00, 0x00));
+  p.net.run({ until: start + DEFAULT_MTU_SEARCH_DELAY_MS - 10 });
+  assert.ok(sent.length >= 1, 'the response was sent');
+  assert.ok(sent.every((d) => d.size <= 1200), `no probe before the delay: ${JSON.stringify(sent)}`);
+  p.net.run({ until: start + DEFAULT_MTU_SEARCH_DELAY_MS * 3 });
+  assert.ok(sent.some((d) => d.size > 1200), 'the delay starts the search');
+  assert.ok(p.server.connection.pathMtu > 1200);
+});
+
+test('onApplicationData begins a pending search once more than two datagrams of data were written', () => {
+  const d = new MtuDiscovery({ baseSize: 1200 });
+  d.startDeferred(9000, 0);
+  d.onApplicationData(1000);
+  d.onApplicationData(1400);
+  assert.equal(d.probeSize(), undefined, 'still pending at 2,400 bytes');
+  assert.equal(d.nextTimeout(), DEFAULT_MTU_SEARCH_DELAY_MS);
+  d.onApplicationData(1);
+  assert.ok(d.probeSize()! > 1200, 'searching after 2,401 bytes');
+  // A new deferred start counts from zero.
+  d.reset();
+  d.startDeferred(9000, 0);
+  d.onApplicationData(2000);
+  assert.equal(d.probeSize(), undefined);
 });
