@@ -32,50 +32,37 @@ function nextRawSocket(listener: TcpListener | SslListener | WsListener): Promis
   return new Promise((resolve) => server.once('connection', resolve));
 }
 
-test('the TCP listener accepts connections with TCP_NODELAY', async () => {
-  const l = new TcpListener('nd', { enabled: true, bind: '127.0.0.1:0', max_connections: 10 }, deps((s) => s.destroy()));
+/** Starts `l`, dials it with `dial`, and returns whether the socket it accepted has TCP_NODELAY. */
+async function acceptsWithNoDelay(l: TcpListener | SslListener | WsListener, dial: (port: number) => Socket): Promise<boolean> {
   await l.start();
   try {
     const raw = nextRawSocket(l);
-    const c = netConnect(l.address()!.port, '127.0.0.1');
+    const c = dial(l.address()!.port);
     c.on('error', () => undefined);
-    assert.equal(noDelayOf(await raw), true);
+    const noDelay = noDelayOf(await raw);
     c.destroy();
+    return noDelay;
   } finally {
     await l.stop();
   }
+}
+
+const tcpDial = (port: number): Socket => netConnect(port, '127.0.0.1');
+const tlsDial = (port: number): Socket => tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+const ssl = { keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa.pem'), verify: 'verify_none' as const, fail_if_no_peer_cert: false, versions: ['tlsv1.3' as const] };
+const common = { enabled: true, bind: '127.0.0.1:0', max_connections: 10 };
+const closeAll = deps((s) => s.destroy());
+
+test('the TCP listener accepts connections with TCP_NODELAY', async () => {
+  assert.equal(await acceptsWithNoDelay(new TcpListener('nd', common, closeAll), tcpDial), true);
 });
 
 test('the TLS listener accepts connections with TCP_NODELAY', async () => {
-  const ssl = { keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa.pem'), verify: 'verify_none' as const, fail_if_no_peer_cert: false, versions: ['tlsv1.3' as const] };
-  const l = new SslListener('nd', { enabled: true, bind: '127.0.0.1:0', max_connections: 10, ssl_options: ssl }, deps((s) => s.destroy()));
-  await l.start();
-  try {
-    const raw = nextRawSocket(l);
-    const c = tlsConnect({ port: l.address()!.port, host: '127.0.0.1', rejectUnauthorized: false });
-    c.on('error', () => undefined);
-    assert.equal(noDelayOf(await raw), true);
-    c.destroy();
-  } finally {
-    await l.stop();
-  }
+  assert.equal(await acceptsWithNoDelay(new SslListener('nd', { ...common, ssl_options: ssl }, closeAll), tlsDial), true);
 });
 
 test('the WebSocket and secure WebSocket listeners accept connections with TCP_NODELAY', async () => {
-  const ssl = { keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa.pem'), verify: 'verify_none' as const, fail_if_no_peer_cert: false, versions: ['tlsv1.3' as const] };
-  for (const secure of [false, true]) {
-    const config = { enabled: true, bind: '127.0.0.1:0', max_connections: 10, websocket: { mqtt_path: '/mqtt' }, ...(secure ? { ssl_options: ssl } : {}) };
-    const l = new WsListener('nd', config, deps((s) => s.destroy()));
-    await l.start();
-    try {
-      const raw = nextRawSocket(l);
-      const port = l.address()!.port;
-      const c = secure ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : netConnect(port, '127.0.0.1');
-      c.on('error', () => undefined);
-      assert.equal(noDelayOf(await raw), true, secure ? 'wss' : 'ws');
-      c.destroy();
-    } finally {
-      await l.stop();
-    }
-  }
+  const websocket = { mqtt_path: '/mqtt' };
+  assert.equal(await acceptsWithNoDelay(new WsListener('nd', { ...common, websocket }, closeAll), tcpDial), true, 'ws');
+  assert.equal(await acceptsWithNoDelay(new WsListener('nd', { ...common, websocket, ssl_options: ssl }, closeAll), tlsDial), true, 'wss');
 });
