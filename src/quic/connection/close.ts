@@ -34,17 +34,18 @@ export class CloseState {
   }
 
   /**
-   * The first CONNECTION_CLOSE left at `now`; `rtt` is the smoothed round-trip time. A packet the peer
-   * sent before it received that close arrives within about one round trip of it. Answering such packets
-   * (the peer's ACKs and post-handshake frames racing an immediate close, typically) only costs both
-   * sides a datagram: RFC 9000 §10.2.1 lets an endpoint wait "a progressively increasing number of
-   * received packets or amount of time" before responding. If the close was lost, the peer's
-   * retransmissions come after its PTO, later than this, and are answered.
+   * The first CONNECTION_CLOSE left at `now`. A packet the peer sent before that close reached it arrives
+   * within about one round trip of it, later by whatever delays either end's processing: `window` is
+   * smoothed_rtt + max(4 * rttvar, kGranularity), the PTO without the peer's ack delay (RFC 9002 §6.2.1).
+   * Answering such packets (the peer's ACKs and post-handshake frames racing an immediate close,
+   * typically) only costs both sides a datagram: RFC 9000 §10.2.1 lets an endpoint wait "a progressively
+   * increasing number of received packets or amount of time" before responding. If the close was lost,
+   * the peer's retransmissions come after its own PTO, which adds its max_ack_delay, and are answered.
    */
-  onFirstSent(now: number, rtt: number): void {
+  onFirstSent(now: number, window: number): void {
     if (this.firstSent) return;
     this.firstSent = true;
-    this.quietUntil = now + rtt;
+    this.quietUntil = now + window;
   }
 
   /**

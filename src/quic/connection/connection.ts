@@ -1671,7 +1671,7 @@ export class QuicConnection implements QuicConnectionApi {
     if (builder.hasInitial && this.role === 'client') builder.padTo(MIN_INITIAL_DATAGRAM_SIZE);
     const sealed = builder.seal()!;
     this.path.bytesSent += sealed.data.length;
-    cs.onFirstSent(now, this.loss.rtt.smoothedRtt);
+    cs.onFirstSent(now, this.loss.ptoBase());
     return { data: sealed.data, path: { ...this.path.address } };
   }
 

@@ -217,7 +217,12 @@ export class LossDetection<F> {
    * uses for the closing period (§10.2), idle timeout floor (§10.1) and path validation (§8.2.4).
    */
   ptoPeriod(): number {
-    return this.rtt.ptoBase(this.granularity) + this.maxAckDelay;
+    return this.ptoBase() + this.maxAckDelay;
+  }
+
+  /** smoothed_rtt + max(4 * rttvar, kGranularity): the PTO period without the peer's ack delay (RFC 9002 §6.2.1). */
+  ptoBase(): number {
+    return this.rtt.ptoBase(this.granularity);
   }
 
   /** The peer's max_ack_delay transport parameter arrived (RFC 9000 §18.2), ms. */

@@ -34,7 +34,7 @@ test('closing answers incoming packets after 1, 2, 4, 8 ... of them (RFC 9000 §
   assert.equal(draining.sendPending, false, 'draining never sends');
 });
 
-test('packets that crossed the first CONNECTION_CLOSE in flight (within one RTT of it) get no answer', () => {
+test('packets that crossed the first CONNECTION_CLOSE in flight (within one PTO without ack delay) get no answer', () => {
   const cs = new CloseState('closing', { code: 0, application: true, reason: '', remote: false, cause: 'close' });
   cs.sendPending = false;
   cs.onFirstSent(1000, 20);
