@@ -1671,7 +1671,9 @@ export class QuicConnection implements QuicConnectionApi {
     if (builder.hasInitial && this.role === 'client') builder.padTo(MIN_INITIAL_DATAGRAM_SIZE);
     const sealed = builder.seal()!;
     this.path.bytesSent += sealed.data.length;
-    cs.onFirstSent(now, this.loss.ptoBase());
+    // Without an RTT sample the PTO is the 1 s initial guess (RFC 9002 §6.2.2), too long a silence for a
+    // peer retransmitting its first flight to a close that was lost: answer everything then.
+    cs.onFirstSent(now, this.loss.rtt.hasSample ? this.loss.ptoBase() : 0);
     return { data: sealed.data, path: { ...this.path.address } };
   }
 

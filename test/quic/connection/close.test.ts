@@ -119,6 +119,33 @@ test('packets that crossed our CONNECTION_CLOSE in flight get no second one (RFC
   assert.equal(p.server.eventsOf('closed')[0]?.info.code, 0);
 });
 
+test('a close before any RTT sample answers the peer at once: its retransmitted first flight learns of a lost close', () => {
+  // The server refuses the ALPN on the ClientHello (before any RTT sample); its first close is lost. The
+  // client guesses a shorter initial RTT than the server (RFC 9002 §6.2.2 leaves it to each end), so its
+  // retransmission comes well within the server's PTO.
+  const p = makePair({ client: { alpn: ['x-other'], limits: { initialRttMs: 100 } } });
+  let dropped = 0;
+  let closesToClient = 0;
+  p.net.tap = (d) => {
+    if (d.to !== CLIENT_ADDR) return d.data;
+    if (dropped === 0) {
+      dropped++;
+      return null;
+    }
+    closesToClient++;
+    return d.data;
+  };
+  const start = p.net.now;
+  // The client's first PTO (3 x 100 ms) retransmits its Initial; that is answered.
+  p.net.run({ until: start + 500 });
+  assert.equal(closesToClient, 1, 'the retransmitted Initial was answered');
+  assert.equal(p.client.connection.state, 'draining', 'the client has the close within 500 ms');
+  p.net.run({ until: start + 10_000, done: () => p.client.has('closed') });
+  const c = p.client.eventsOf('closed')[0];
+  assert.ok(c);
+  assert.equal(c.info.code, 0x100 + 120, 'no_application_protocol (RFC 9001 §8.1)');
+});
+
 test('a stateless reset from the peer ends the connection (RFC 9000 §10.3.1)', () => {
   const p = established();
   const client = p.client.connection;
