@@ -86,4 +86,10 @@ export interface QuicConnectionApi {
   sendDatagram(data: Uint8Array): boolean;
   /** Immediate close (RFC 9000 §10.2) with an application or transport error code. */
   close(code: number, reason?: string, application?: boolean): void;
+  /**
+   * Ends the closing or draining period now, once a closing connection's CONNECTION_CLOSE has been sent:
+   * 'closed' follows at once. RFC 9000 §10.2 allows this to an endpoint that closes its UDP socket, so
+   * late packets cannot draw a Stateless Reset. No effect in any other state.
+   */
+  endClosingPeriod(now: number): void;
 }

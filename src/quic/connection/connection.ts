@@ -1633,6 +1633,14 @@ export class QuicConnection implements QuicConnectionApi {
     this.stateValue = 'draining';
   }
 
+  endClosingPeriod(now: number): void {
+    this.now = Math.max(this.now, now);
+    const cs = this.closeState;
+    if (cs === undefined || this.stateValue === 'closed' || (cs.kind === 'closing' && cs.sendPending)) return;
+    cs.deadline = this.now;
+    this.finishClose();
+  }
+
   private finishClose(): void {
     const info = this.closeState!.info;
     this.stateValue = 'closed';

@@ -104,7 +104,8 @@ export async function connectQuic(
 
 async function connectOne(options: QuicConnectOptions, endpointOptions: Omit<UdpEndpointOptions, 'server'>): Promise<QuicConnectionHandle> {
   const address = await resolve(options.host);
-  const endpoint = await UdpEndpoint.open(isIP(address) === 6 ? '::' : '0.0.0.0', 0, endpointOptions);
+  // The socket is this connection's alone and is closed with it: no closing period (UdpEndpointOptions.endClosingEarly).
+  const endpoint = await UdpEndpoint.open(isIP(address) === 6 ? '::' : '0.0.0.0', 0, { endClosingEarly: true, ...endpointOptions });
   let handle: QuicConnectionHandle;
   try {
     handle = endpoint.connect(address, options.port, clientConnectionFactory(clientTls(options), connectionSettings(options)));

@@ -327,6 +327,24 @@ export class EndpointCore {
     this.service(entry);
   }
 
+  /**
+   * Ends the closing and draining periods of every connection whose CONNECTION_CLOSE is out (see
+   * QuicConnectionApi.endClosingPeriod): for an endpoint about to close its socket. O(connections).
+   */
+  endClosingPeriods(now: number): void {
+    for (const entry of this.connections) {
+      const state = entry.connection.state;
+      if (state !== 'closing' && state !== 'draining') continue;
+      try {
+        entry.connection.endClosingPeriod(now);
+      } catch (e) {
+        this.fail(entry, e);
+        continue;
+      }
+      this.service(entry);
+    }
+  }
+
   /** Starts a client connection from `path.local` to `path.remote`; its first datagrams come out of poll(). */
   connect(path: PathAddress, now: number, create: (params: ClientConnectionParams) => QuicConnectionApi): EndpointConnection {
     const localConnectionId = this.newConnectionId();

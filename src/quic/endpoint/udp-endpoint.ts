@@ -44,6 +44,15 @@ export interface UdpEndpointOptions extends EndpointCoreOptions {
   maxDatagramsPerTurn?: number;
   maxSendsInFlight?: number;
   closeGraceMs?: number;
+  /**
+   * End each connection's closing or draining period (RFC 9000 §10.2, three PTOs) as soon as its
+   * CONNECTION_CLOSE is out, instead of lingering to repeat it. For a socket that serves one connection and
+   * is closed with it (connectQuic does this): RFC 9000 §10.2 allows ending these states early to an
+   * endpoint that closes its UDP socket, as late packets then cannot draw a Stateless Reset. The cost: a
+   * CONNECTION_CLOSE that is lost is not repeated, and the peer learns of the close from its idle timeout.
+   * Default false.
+   */
+  endClosingEarly?: boolean;
   /** SO_RCVBUF / SO_SNDBUF, bytes. */
   receiveBufferSize?: number;
   sendBufferSize?: number;
@@ -91,6 +100,7 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
   private readonly maxInFlight: number;
   private readonly closeGraceMs: number;
   private readonly emitEarly: boolean;
+  private readonly endClosingEarly: boolean;
   private local = '';
   /** Waiting for the socket's send queue to drain (see sendBlocked). */
   private sendRecheck: NodeJS.Timeout | undefined;
@@ -119,6 +129,7 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
     this.maxInFlight = positiveInteger('maxSendsInFlight', options.maxSendsInFlight ?? UDP_ENDPOINT_DEFAULTS.maxSendsInFlight);
     this.closeGraceMs = options.closeGraceMs ?? UDP_ENDPOINT_DEFAULTS.closeGraceMs;
     this.emitEarly = options.emitConnectionBeforeHandshake ?? false;
+    this.endClosingEarly = options.endClosingEarly ?? false;
   }
 
   /** Binds a UDP socket on host:port (port 0 = OS-chosen); IPv6 hosts get a udp6 socket. */
@@ -315,6 +326,8 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
       blocked = this.send(datagram.data, datagram.path.remote);
       sent++;
     }
+    // After the loop: a closing connection's CONNECTION_CLOSE has left unless the socket was blocked.
+    if (this.endClosingEarly) this.core.endClosingPeriods(now);
     this.dispatchEvents();
     // More to send but this turn's budget is used: continue after I/O had its turn.
     if (this.core.hasPendingOutput && !blocked && sent >= this.maxPerTurn) {

@@ -146,6 +146,40 @@ test('a close before any RTT sample answers the peer at once: its retransmitted 
   assert.equal(c.info.code, 0x100 + 120, 'no_application_protocol (RFC 9001 §8.1)');
 });
 
+test('endClosingPeriod: once our CONNECTION_CLOSE is out, closed at once with our code; not before it is sent', () => {
+  const p = established();
+  const client = p.client.connection;
+  client.endClosingPeriod(p.net.now);
+  assert.equal(client.state, 'established', 'no effect on an open connection');
+  client.close(0x42, 'bye');
+  client.endClosingPeriod(p.net.now);
+  assert.equal(client.state, 'closing', 'the CONNECTION_CLOSE has not been sent yet: the period goes on');
+  assert.ok(client.poll(p.net.now), 'the CONNECTION_CLOSE');
+  client.endClosingPeriod(p.net.now);
+  assert.equal(client.state, 'closed');
+  const closed = [];
+  for (let ev = client.pollEvent(); ev; ev = client.pollEvent()) if (ev.type === 'closed') closed.push(ev);
+  assert.equal(closed.length, 1);
+  assert.deepEqual({ code: closed[0]!.info.code, reason: closed[0]!.info.reason, remote: closed[0]!.info.remote }, { code: 0x42, reason: 'bye', remote: false });
+  assert.equal(client.nextTimeout(), undefined, 'no timer left');
+  assert.equal(client.poll(p.net.now + 1), undefined);
+});
+
+test('endClosingPeriod in the draining state (the peer closed): closed at once with the peer\'s code', () => {
+  const p = established();
+  p.server.connection.close(0x77, 'server says bye');
+  p.net.run({ until: p.net.now + 1_000, done: () => p.client.connection.state === 'draining' });
+  const client = p.client.connection;
+  assert.equal(client.state, 'draining');
+  client.endClosingPeriod(p.net.now);
+  assert.equal(client.state, 'closed');
+  p.net.run({ until: p.net.now + 1 });
+  const c = p.client.eventsOf('closed')[0];
+  assert.ok(c);
+  assert.equal(c.info.code, 0x77);
+  assert.equal(c.info.remote, true);
+});
+
 test('a stateless reset from the peer ends the connection (RFC 9000 §10.3.1)', () => {
   const p = established();
   const client = p.client.connection;

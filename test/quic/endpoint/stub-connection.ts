@@ -53,6 +53,11 @@ export class StubConnection implements QuicConnectionApi {
     if (application !== undefined) c.application = application;
     this.closes.push(c);
   }
+  /** Times endClosingPeriod() was called (the endpoint ends closing periods early when asked to). */
+  readonly closingPeriodsEnded: number[] = [];
+  endClosingPeriod(now: number): void {
+    this.closingPeriodsEnded.push(now);
+  }
 }
 
 /** Reproducible randomness: SHA-256 of a seed and a counter. */

@@ -355,3 +355,35 @@ test('stateless reset end to end: a server restarted with the same reset key res
   assert.equal(info.remote, true);
   assert.ok((second.udpEndpoint?.core.stats.statelessResetsSent ?? 0) >= 1);
 });
+
+test('connectQuic closes its socket with the connection: closed without a closing period, the server sees the close', async (t) => {
+  const { connections, port } = await echoServer(t);
+  const conn = await connectQuic(clientOptions(port));
+  const s = await conn.openStream();
+  s.end('x');
+  await readAll(s);
+  let closedInfo: { code: number; reason: string; remote: boolean } | undefined;
+  void conn.closed.then((info) => (closedInfo = { code: info.code, reason: info.reason, remote: info.remote }));
+  const serverSide = connections[0]!;
+  conn.close(0x42, 'done');
+  // The CONNECTION_CLOSE leaves in the drive this close() schedules; the closing period (three PTOs,
+  // RFC 9000 §10.2) would need a timer, and timers run after this turn's immediates.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(closedInfo, { code: 0x42, reason: 'done', remote: false }, 'closed at once, with our code');
+  const info = await serverSide.closed;
+  assert.equal(info.code, 0x42, 'the CONNECTION_CLOSE reached the server');
+  assert.equal(info.remote, true);
+});
+
+test('a QuicClient endpoint keeps its closing period (several connections share the socket)', async (t) => {
+  const { port } = await echoServer(t);
+  const client = await QuicClient.create({ host: '127.0.0.1' });
+  t.after(() => client.close({ graceMs: 0 }));
+  const conn = await client.connect(clientOptions(port));
+  let closed = false;
+  void conn.closed.then(() => (closed = true));
+  conn.close(0x42, 'done');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(closed, false, 'still closing: lost CONNECTION_CLOSEs can be repeated');
+  await conn.closed;
+});
