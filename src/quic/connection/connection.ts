@@ -51,6 +51,7 @@ import type {
 } from './api.js';
 import { ApplicationKeys } from './application-keys.js';
 import { CLOSE_PERIOD_PTOS, CloseState } from './close.js';
+import { PacketNumberSkipper } from './packet-number-skipper.js';
 import { classifyFrames, handleFrame, type FrameTarget } from './frame-handlers.js';
 import { writeAck, writeConnectionIdFrames, writeCrypto, writeDatagrams, writePathFrames, writeStreamControl, writeStreams } from './frame-writers.js';
 import { TlsHandshake, type HandshakeSink } from './handshake.js';
@@ -264,6 +265,8 @@ export class QuicConnection implements QuicConnectionApi {
   private readonly coalescer: WriteCoalescer;
   /** Path MTU discovery on the current path (RFC 8899, RFC 9000 §14.3). */
   private readonly mtu: MtuDiscovery;
+  /** Optimistic ACK defence (RFC 9000 §21.4); undefined when limits.skipPacketNumbers is off. */
+  private readonly pnSkipper: PacketNumberSkipper | undefined;
   /** Whether the last datagram built on the current path carried STREAM frames (see buildOnPath). */
   private lastDatagramCarriedStreamData = false;
   private readonly handshakeSink: HandshakeSink;
@@ -295,6 +298,7 @@ export class QuicConnection implements QuicConnectionApi {
     this.undecryptable = new UndecryptablePackets(limits.maxUndecryptablePackets);
     this.coalescer = new WriteCoalescer(limits.writeCoalescingBytes);
     this.mtu = new MtuDiscovery({ baseSize: limits.maxDatagramSize, maxProbes: limits.pmtuMaxProbes, raiseIntervalMs: limits.pmtuRaiseIntervalMs });
+    this.pnSkipper = limits.skipPacketNumbers ? new PacketNumberSkipper(opts.random) : undefined;
   }
 
   /** The stream layer, for what the stream* methods do not cover (e.g. setUrgency); prefer those methods. */
@@ -1500,6 +1504,11 @@ export class QuicConnection implements QuicConnectionApi {
       ? { packetNumber: pkt.packetNumber, timeSent: now, size: pkt.size, ackEliciting: pkt.ackEliciting, inFlight: pkt.inFlight, frames: { frames: pkt.frames, keyGeneration: gen, zeroRtt: false }, mtuProbe: true }
       : { packetNumber: pkt.packetNumber, timeSent: now, size: pkt.size, ackEliciting: pkt.ackEliciting, inFlight: pkt.inFlight, frames: { frames: pkt.frames, keyGeneration: gen, zeroRtt: pkt.type === '0rtt' } };
     this.loss.onPacketSent(pkt.space, sent);
+    // RFC 9000 §21.4: now and then a packet number is never sent; an ACK covering it is an optimistic ACK.
+    if (pkt.type === '1rtt' && this.pnSkipper?.onPacketNumberUsed() === true) {
+      this.loss.skipPacketNumber('application', space.nextPacketNumber);
+      space.nextPacketNumber++;
+    }
     if (!mtuProbe && pkt.space === 'application' && pkt.size > this.mtu.baseSize) this.mtu.onLargePacketSent();
     for (const f of pkt.frames) {
       if (f.kind === 'ack') {

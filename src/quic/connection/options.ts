@@ -95,6 +95,8 @@ export interface ConnectionLimits {
   pmtuRaiseIntervalMs: number;
   /** Pace sending at 1.25 x cwnd / RTT (RFC 9002 §7.7). */
   pacing: boolean;
+  /** Skip a 1-RTT packet number now and then, to catch optimistic ACKs (RFC 9000 §21.4; packet-number-skipper.ts). */
+  skipPacketNumbers: boolean;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
@@ -118,6 +120,7 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   pmtuMaxProbes: 3,
   pmtuRaiseIntervalMs: 600_000,
   pacing: true,
+  skipPacketNumbers: true,
 });
 
 export interface QuicConnectionCommonOptions {
