@@ -245,6 +245,8 @@ export class QuicConnection implements QuicConnectionApi {
 
   // --- closing
   private closeState: CloseState | undefined;
+  /** A client's close() that waits for its Finished to leave first (see close()). */
+  private closeAfterFinished: ConnectionCloseInfo | undefined;
   private closedEmitted = false;
 
   // --- misc
@@ -468,6 +470,12 @@ export class QuicConnection implements QuicConnectionApi {
     if (this.stateValue === 'closed') return undefined;
     if (this.closeState !== undefined) return this.pollClosing(now);
     try {
+      const pendingClose = this.closeAfterFinished;
+      if (pendingClose !== undefined && (this.spaces.handshake.discarded || !this.spaces.handshake.hasCryptoToSend)) {
+        this.closeAfterFinished = undefined;
+        this.enterClosing(pendingClose);
+        return this.pollClosing(now);
+      }
       this.flushStagedWrites();
       return this.buildDatagram(now);
     } catch (e) {
@@ -633,7 +641,15 @@ export class QuicConnection implements QuicConnectionApi {
 
   close(code: number, reason = '', application = true): void {
     if (this.closeState !== undefined || this.stateValue === 'closed') return;
-    this.enterClosing({ code, application, reason, remote: false, cause: 'close' });
+    const info: ConnectionCloseInfo = { code, application, reason, remote: false, cause: 'close' };
+    // A client whose handshake completed may not have sent its Finished yet (an application closing from
+    // its 'handshake' event, which comes before the endpoint polls): it goes first, so the server completes
+    // the handshake it then sees closed instead of a handshake cut short.
+    if (this.role === 'client' && this.handshakeCompleteFlag && !this.spaces.handshake.discarded && this.spaces.handshake.hasCryptoToSend) {
+      this.closeAfterFinished = info;
+      return;
+    }
+    this.enterClosing(info);
   }
 
   /**

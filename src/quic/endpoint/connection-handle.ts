@@ -120,10 +120,9 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
         throw new QuicEndpointError('ERR_QUIC_STREAM_LIMIT', `cannot open a stream: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
       if (id !== undefined) {
-        const stream = this.createStream(id, { readable: bidirectional, writable: true, ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}) });
-        // Opening may queue STREAMS_BLOCKED or nothing; poll anyway so the stream's first data is not delayed.
-        this.wake();
-        return stream;
+        // Opening queues nothing to send (the peer sees a stream with its first frame), so no poll here: the
+        // stream's first write polls.
+        return this.createStream(id, { readable: bidirectional, writable: true, ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}) });
       }
       this.wake(); // STREAMS_BLOCKED (RFC 9000 §19.14) goes out
       const credit = new Promise<void>((resolve, reject) => this.streamWaiters.push({ bidirectional, resolve, reject }));

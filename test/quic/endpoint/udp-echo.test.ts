@@ -387,3 +387,21 @@ test('a QuicClient endpoint keeps its closing period (several connections share 
   assert.equal(closed, false, 'still closing: lost CONNECTION_CLOSEs can be repeated');
   await conn.closed;
 });
+
+test('closing from the handshake event still completes the server\'s handshake: the Finished leaves before the CONNECTION_CLOSE', async (t) => {
+  const { server, port } = await echoServer(t);
+  const accepted = once(server, 'connection') as Promise<[QuicConnectionHandle]>;
+  const client = await QuicClient.create({ host: '127.0.0.1' });
+  t.after(() => client.close({ graceMs: 0 }));
+  // 'handshake' is emitted while the endpoint hands out the connection's events, before it polls the
+  // connection for the datagram that carries the client's Finished.
+  const conn = await client.connect({ ...clientOptions(port), waitForHandshake: false });
+  conn.once('handshake', () => conn.close(0x42, 'just checking'));
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the server never completed the handshake')), 5_000)));
+  const [serverSide] = await Promise.race([accepted, giveUp]).finally(() => clearTimeout(timer));
+  const info = await serverSide.closed;
+  assert.equal(info.code, 0x42);
+  assert.equal(info.reason, 'just checking');
+  assert.equal(info.remote, true);
+});
