@@ -3,7 +3,7 @@
 // pipelining publisher to one subscriber. Clients run in the coordinator, the broker in its own process.
 import { randomBytes } from 'node:crypto';
 import { monotonicMicros } from '../broker/packets.js';
-import { openMqttLink, LINK_OPEN_TIMEOUT_MS, type MqttLink } from './mqtt-link.js';
+import { openMqttLink, LINK_OPEN_TIMEOUT_MS, type LinkResumption, type MqttLink } from './mqtt-link.js';
 import type { Pki } from './pki.js';
 import type { MqttTransport } from './protocol.js';
 import { RawMqttClient } from './raw-mqtt.js';
@@ -19,27 +19,64 @@ const MAX_ERRORS_KEPT = 3;
 
 export interface LatencyResult {
   transport: MqttTransport;
+  /** 'resumed': a TLS session resumed from the previous connection's ticket; over QUIC with CONNECT as 0-RTT data. */
+  mode: 'full' | 'resumed';
   samples: number;
   p50Ms: number;
   p99Ms: number;
   failed: number;
+  /** Resumed mode: connections that did not resume (QUIC: or whose 0-RTT data was rejected), counted in samples. */
+  notResumed: number;
   errors: string[];
 }
 
-/** `connections` sequential fresh connections, each timed from the first byte of set-up to CONNACK. */
-export async function measureConnackLatency(transport: MqttTransport, port: number, pki: Pki, connections: number): Promise<LatencyResult> {
+/** A resumed measurement waits this long after a CONNACK for the broker's next session ticket. */
+const TICKET_WAIT_MS = 2_000;
+
+/** Waits (bounded, polling) until `r` holds a ticket or session other than `before`. */
+async function waitForNewTicket(r: LinkResumption, before: unknown): Promise<void> {
+  const until = performance.now() + TICKET_WAIT_MS;
+  while ((r.quicTicket ?? r.tlsSession) === before && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
+/**
+ * `connections` sequential fresh connections, each timed from the first byte of set-up to CONNACK. With
+ * `resume`, an unmeasured first connection fetches a session ticket, and each measured one resumes with
+ * the newest ticket the broker issued (QUIC: CONNECT travels as 0-RTT data).
+ */
+export async function measureConnackLatency(transport: MqttTransport, port: number, pki: Pki, connections: number, resume = false): Promise<LatencyResult> {
   const samples: number[] = [];
   const errors: string[] = [];
   const closes: Array<Promise<void>> = [];
   let failed = 0;
+  let notResumed = 0;
+  const resumption: LinkResumption | undefined = resume ? {} : undefined;
+  if (resumption !== undefined) {
+    try {
+      const link = await openMqttLink(transport, port, pki, undefined, resumption);
+      const client = new RawMqttClient(link.stream, `lat-prime-${transport}-${randomBytes(3).toString('hex')}`);
+      await client.connect(LINK_OPEN_TIMEOUT_MS);
+      await waitForNewTicket(resumption, undefined);
+      client.disconnect();
+      await link.close();
+    } catch (e) {
+      errors.push(`priming connection: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   for (let i = 0; i < connections; i++) {
     let link: MqttLink | undefined;
     const t0 = performance.now();
     try {
-      link = await openMqttLink(transport, port, pki);
+      link = await openMqttLink(transport, port, pki, undefined, resumption);
       const client = new RawMqttClient(link.stream, `lat-${transport}-${i}-${randomBytes(3).toString('hex')}`);
+      const ticketBefore = resumption?.quicTicket ?? resumption?.tlsSession;
       await client.connect(LINK_OPEN_TIMEOUT_MS);
       samples.push(performance.now() - t0);
+      if (resume && !link.resumed()) notResumed++;
+      // Unmeasured: a 0-RTT CONNACK comes before the handshake completes, and so before the broker issues
+      // this connection's ticket. The broker accepts early data once per ticket (RFC 8446 §8.1), so the
+      // next connection needs the new one, as a real client would have it from a connection it kept open.
+      if (resumption !== undefined) await waitForNewTicket(resumption, ticketBefore);
       client.disconnect();
     } catch (e) {
       failed++;
@@ -50,7 +87,7 @@ export async function measureConnackLatency(transport: MqttTransport, port: numb
   }
   await Promise.all(closes);
   samples.sort((a, b) => a - b);
-  return { transport, samples: samples.length, p50Ms: percentile(samples, 0.5), p99Ms: percentile(samples, 0.99), failed, errors };
+  return { transport, mode: resume ? 'resumed' : 'full', samples: samples.length, p50Ms: percentile(samples, 0.5), p99Ms: percentile(samples, 0.99), failed, notResumed, errors };
 }
 
 export interface Qos0Settings {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import { connectQuic, QuicClient } from '../../src/quic/index.js';
+import { connectQuic, QuicClient, type SessionTicket } from '../../src/quic/index.js';
 import { SERVER_NAME, type Pki } from './pki.js';
 import type { MqttTransport } from './protocol.js';
 import { BENCH_IDLE_TIMEOUT_MS } from './settings.js';
@@ -19,6 +19,8 @@ const LINK_CLOSE_TIMEOUT_MS = 5_000;
 
 export interface MqttLink {
   stream: Duplex;
+  /** Whether the link resumed a TLS session (QUIC: with CONNECT in 0-RTT); known once the handshake is done. */
+  resumed(): boolean;
   /** Ends the stream and closes the connection (QUIC: CONNECTION_CLOSE, RFC 9000 §10.2). */
   close(): Promise<void>;
 }
@@ -52,13 +54,36 @@ async function settle(p: Promise<unknown>): Promise<void> {
  * Opens a link. `quicClient`, when given, is the client endpoint (one UDP socket) the QUIC connection is
  * made on; without it the connection gets a socket of its own (connectQuic), as a lone client would.
  */
-export async function openMqttLink(transport: MqttTransport, port: number, pki: Pki, quicClient?: QuicClient): Promise<MqttLink> {
+/**
+ * What a client keeps between connections to resume them: the newest QUIC session ticket and TLS session.
+ * A link opened with it resumes when it holds one (QUIC also sends CONNECT as 0-RTT early data, RFC 9001
+ * §4.6.1; the broker must enable 0-RTT) and stores the ones the broker issues.
+ */
+export interface LinkResumption {
+  quicTicket?: SessionTicket;
+  tlsSession?: Buffer;
+}
+
+export async function openMqttLink(transport: MqttTransport, port: number, pki: Pki, quicClient?: QuicClient, resume?: LinkResumption): Promise<MqttLink> {
   if (transport === 'mqtt-quic') {
-    const options = { host: '127.0.0.1', port, alpn: [MQTT_ALPN], ca: [pki.ca], serverName: SERVER_NAME, handshakeTimeoutMs: LINK_OPEN_TIMEOUT_MS, idleTimeoutMs: BENCH_IDLE_TIMEOUT_MS };
+    const options = {
+      host: '127.0.0.1',
+      port,
+      alpn: [MQTT_ALPN],
+      ca: [pki.ca],
+      serverName: SERVER_NAME,
+      handshakeTimeoutMs: LINK_OPEN_TIMEOUT_MS,
+      idleTimeoutMs: BENCH_IDLE_TIMEOUT_MS,
+      ...(resume !== undefined ? { onSessionTicket: (t: SessionTicket) => (resume.quicTicket = t) } : {}),
+      // 0-RTT: connect() resolves at once and the stream opens on the remembered limits.
+      ...(resume?.quicTicket !== undefined ? { sessionTicket: resume.quicTicket, enableEarlyData: true, waitForHandshake: false } : {}),
+    };
+    const early = resume?.quicTicket !== undefined;
     const conn = await (quicClient ? quicClient.connect(options) : connectQuic(options));
-    const stream = await bounded(conn.openStream(), LINK_OPEN_TIMEOUT_MS, 'QUIC stream');
+    const stream = await bounded(conn.openStream({ early }), LINK_OPEN_TIMEOUT_MS, 'QUIC stream');
     return {
       stream,
+      resumed: () => conn.handshake?.resumed === true && (!early || conn.handshake.earlyData === 'accepted'),
       close: async () => {
         // FIN after the last packet (DISCONNECT), then CONNECTION_CLOSE: the broker reads both in order.
         stream.on('error', () => undefined);
@@ -70,8 +95,9 @@ export async function openMqttLink(transport: MqttTransport, port: number, pki: 
   }
   const socket =
     transport === 'mqtt-tls'
-      ? tlsConnect({ host: '127.0.0.1', port, ca: pki.ca, servername: SERVER_NAME, minVersion: 'TLSv1.3' })
+      ? tlsConnect({ host: '127.0.0.1', port, ca: pki.ca, servername: SERVER_NAME, minVersion: 'TLSv1.3', ...(resume?.tlsSession !== undefined ? { session: resume.tlsSession } : {}) })
       : netConnect({ host: '127.0.0.1', port });
+  if (resume !== undefined && transport === 'mqtt-tls') socket.on('session', (session: Buffer) => (resume.tlsSession = session));
   socket.setNoDelay(true);
   try {
     await bounded(once(socket, transport === 'mqtt-tls' ? 'secureConnect' : 'connect'), LINK_OPEN_TIMEOUT_MS, transport);
@@ -81,6 +107,7 @@ export async function openMqttLink(transport: MqttTransport, port: number, pki: 
   }
   return {
     stream: socket,
+    resumed: () => 'isSessionReused' in socket && (socket as { isSessionReused(): boolean }).isSessionReused(),
     close: async () => {
       if (socket.closed) return;
       const closed = once(socket, 'close');

@@ -131,10 +131,12 @@ function handshakeSection(hs: HandshakeResult[]): string {
 }
 
 function latencySection(ls: LatencyResult[]): string {
-  const tls = ls.find((l) => l.transport === 'mqtt-tls');
+  // Each row against Node TLS in the same mode: full handshakes against full, resumed against resumed.
+  const tls = (mode: LatencyResult['mode']) => ls.find((l) => l.transport === 'mqtt-tls' && l.mode === mode);
+  const handshake = (l: LatencyResult): string => (l.mode === 'full' ? 'full' : l.transport === 'mqtt-quic' ? 'resumed, 0-RTT' : 'resumed');
   return table(
-    ['transport', 'connections', 'p50 ms', 'p99 ms', 'failed', 'p50 vs TLS'],
-    ls.map((l) => [l.transport, count(l.samples), fixed(l.p50Ms, 2), fixed(l.p99Ms, 2), count(l.failed), ratio(l.p50Ms, tls?.p50Ms)]),
+    ['transport', 'handshake', 'connections', 'p50 ms', 'p99 ms', 'failed', 'not resumed', 'p50 vs TLS'],
+    ls.map((l) => [l.transport, handshake(l), count(l.samples), fixed(l.p50Ms, 2), fixed(l.p99Ms, 2), count(l.failed), l.mode === 'full' ? '-' : count(l.notResumed), ratio(l.p50Ms, tls(l.mode)?.p50Ms)]),
   );
 }
 

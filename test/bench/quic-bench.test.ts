@@ -178,7 +178,12 @@ test('report: ratios, targets with pass/fail/not measured, and every section pri
     machine: 'test',
     datagrams: [{ setting: 'DPLPMTUD off', largest: 1200, common: 1200, receiverPerSenderDatagram: 0.5 }],
     handshakes: [hs('quicmq', 1, 300), hs('tls', 1, 200), hs('quicmq', 8, 100), hs('tls', 8, 200), hs('quicmq', 1, 900, true), hs('tls', 1, 400, true)],
-    latency: [{ transport: 'mqtt-quic', samples: 5, p50Ms: 2, p99Ms: 3, failed: 0, errors: [] }, { transport: 'mqtt-tls', samples: 5, p50Ms: 4, p99Ms: 5, failed: 0, errors: [] }],
+    latency: [
+      { transport: 'mqtt-quic', mode: 'full', samples: 5, p50Ms: 2, p99Ms: 3, failed: 0, notResumed: 0, errors: [] },
+      { transport: 'mqtt-tls', mode: 'full', samples: 5, p50Ms: 4, p99Ms: 5, failed: 0, notResumed: 0, errors: [] },
+      { transport: 'mqtt-quic', mode: 'resumed', samples: 5, p50Ms: 1, p99Ms: 3, failed: 0, notResumed: 0, errors: [] },
+      { transport: 'mqtt-tls', mode: 'resumed', samples: 5, p50Ms: 3, p99Ms: 5, failed: 0, notResumed: 1, errors: [] },
+    ],
     bulk: [
       { transport: 'quicmq', label: 'quicmq (1200 B)', sent: 1e6, received: 1e6, elapsedMs: 100, mbPerSecond: 10, timeBounded: false },
       { transport: 'tls', label: 'tls', sent: 1e6, received: 1e6, elapsedMs: 100, mbPerSecond: 20, timeBounded: false },
@@ -209,6 +214,10 @@ test('report: ratios, targets with pass/fail/not measured, and every section pri
   assert.match(text, /bulk quiche: boom/);
   assert.match(text, /DPLPMTUD off: most 1200 bytes, largest 1200 bytes; receiver sent 0\.50 per sender datagram/);
   assert.match(text, /quicmq\s+resumed\s+1\s+900\.0\s+10\s+0\s+2\.25x/);
+  // Latency rows compare like with like: resumed QUIC (0-RTT) against resumed TLS.
+  assert.match(text, /mqtt-quic\s+full\s+5\s+2\.00\s+3\.00\s+0\s+-\s+0\.50x/);
+  assert.match(text, /mqtt-quic\s+resumed, 0-RTT\s+5\s+1\.00\s+3\.00\s+0\s+0\s+0\.33x/);
+  assert.match(text, /mqtt-tls\s+resumed\s+5\s+3\.00\s+5\.00\s+0\s+1\s+1\.00x/);
 });
 
 test('smoke run: a minimal configuration prints a well-formed report with non-zero figures', { timeout: SMOKE_TIMEOUT_MS }, async () => {
@@ -229,8 +238,10 @@ test('smoke run: a minimal configuration prints a well-formed report with non-ze
       const resumed = report.handshakes.find((h) => h.transport === transport && h.resume);
       assert.ok(resumed && resumed.completed > 0 && resumed.notResumed === 0, `${transport} resumed: ${JSON.stringify(resumed)}`);
     }
-    assert.deepEqual(report.latency.map((l) => l.transport), ['mqtt-quic', 'mqtt-tls', 'mqtt-tcp']);
+    assert.deepEqual(report.latency.map((l) => `${l.transport} ${l.mode}`), ['mqtt-quic full', 'mqtt-tls full', 'mqtt-tcp full', 'mqtt-quic resumed', 'mqtt-tls resumed']);
     for (const l of report.latency) assert.ok(l.samples === 3 && l.p50Ms > 0 && l.p99Ms >= l.p50Ms, JSON.stringify(l));
+    // Every resumed connection resumed: over QUIC with its CONNECT accepted as 0-RTT data.
+    for (const l of report.latency.filter((x) => x.mode === 'resumed')) assert.equal(l.notResumed, 0, JSON.stringify(l));
     assert.deepEqual(report.bulk.map((b) => b.label), ['quicmq (1200 B)', 'quicmq (1200 B, no 1-RTT crypto)', 'quicmq (DPLPMTUD)', 'tls', 'tcp', 'quiche (1200 B)']);
     for (const b of report.bulk) assert.ok(b.error === undefined && b.received > 0 && b.mbPerSecond > 0, JSON.stringify(b));
     assert.deepEqual(report.qos0.map((q) => q.transport), ['mqtt-quic', 'mqtt-tls', 'mqtt-tcp']);
