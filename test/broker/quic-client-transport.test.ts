@@ -138,6 +138,34 @@ test('0-RTT MQTT: with enable_0rtt and a stored ticket, CONNECT travels as early
   stream.destroy();
 });
 
+test('0-RTT rejected (a ticket used twice): the CONNECT is sent again after the handshake and gets its CONNACK (RFC 9001 §4.6.2)', async (t) => {
+  const b = await startBroker(
+    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: true, disable_1rtt_encryption: false, congestion_control: 'cubic' } } } },
+    { quicListenerFactory: createQuicListener },
+  );
+  t.after(() => b.stop());
+  const port = b.port('quic:default');
+  const tickets: unknown[] = [];
+  const first = await mqttConnect({ url: `quic://127.0.0.1:${port}`, tls: { caFile: certPath('ca.pem') }, transportOptions: { onSessionTicket: (x: unknown) => tickets.push(x) } });
+  await first.publish('t', 'x', { qos: 1 });
+  await first.end();
+  assert.ok(tickets.length > 0);
+  const ticket = tickets.at(-1);
+  const results: Array<string | undefined> = [];
+  // The broker accepts early data once per ticket (RFC 8446 §8.1): the second use is rejected.
+  for (const clientId of ['early-one', 'early-two']) {
+    const stream = quicTransport(transportOptions({ port, transportOptions: { sessionTicket: ticket, enableEarlyData: true } }, { ca: [Buffer.from(pem('ca.pem'))] })) as MqttQuicStream;
+    const connack = once(stream, 'data') as Promise<[Buffer]>;
+    stream.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 30 }));
+    const [bytes] = await connack;
+    assert.equal(bytes[0], 0x20, `${clientId}: CONNACK`);
+    assert.equal(bytes[3], 0, `${clientId}: accepted`);
+    results.push(stream.quicConnection?.handshake?.earlyData);
+    stream.destroy();
+  }
+  assert.deepEqual(results, ['accepted', 'rejected']);
+});
+
 test('disable_1rtt_encryption: a client that offers it too exchanges MQTT in unprotected 1-RTT packets; one that does not stays encrypted', async (t) => {
   const b = await startBroker(
     { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: true, congestion_control: 'cubic' } } } },

@@ -67,6 +67,12 @@ export class MqttQuicStream extends Duplex {
   private stream: QuicStream | undefined;
   private pendingWrite: { chunk: Buffer; callback: (error?: Error | null) => void } | undefined;
   private pendingFinal: ((error?: Error | null) => void) | undefined;
+  /**
+   * What went out on a stream opened on 0-RTT, kept until the server accepts or rejects the early data: a
+   * rejection discards it (RFC 9001 §4.6.2), and it is sent again on a new stream after the handshake.
+   */
+  private earlyChunks: Buffer[] | undefined;
+  private earlyFinal = false;
 
   constructor(opening: Promise<{ connection: QuicConnectionHandle; stream: QuicStream }>) {
     super({ allowHalfOpen: true });
@@ -83,32 +89,82 @@ export class MqttQuicStream extends Duplex {
 
   private attach(connection: QuicConnectionHandle, stream: QuicStream): void {
     this.connection = connection;
-    this.stream = stream;
     if (this.destroyed) {
       connection.close(CLOSE_NO_ERROR, 'MQTT client closed');
       return;
     }
+    connection.on('close', () => {
+      if (!this.destroyed) this.destroy();
+    });
+    if (connection.handshake === undefined) {
+      // Opened on 0-RTT. The 'handshake' event comes before the reset of a rejected early stream.
+      this.earlyChunks = [];
+      connection.once('handshake', (info: { earlyData: string }) => {
+        const chunks = this.earlyChunks ?? [];
+        const final = this.earlyFinal;
+        this.earlyChunks = undefined;
+        this.earlyFinal = false;
+        if (info.earlyData === 'rejected' && !this.destroyed) this.resend(connection, chunks, final);
+      });
+    }
+    this.useStream(connection, stream);
+  }
+
+  /** Forwards `stream` both ways; events of a stream that is no longer the current one are ignored. */
+  private useStream(connection: QuicConnectionHandle, stream: QuicStream): void {
+    this.stream = stream;
     stream.on('data', (chunk: Buffer) => {
       // After we were destroyed the stream is only drained (to reach the broker's FIN), not forwarded.
-      if (this.destroyed) return;
+      if (this.destroyed || stream !== this.stream) return;
       if (!this.push(chunk)) stream.pause();
     });
-    stream.on('end', () => this.push(null));
-    stream.on('error', (err: Error) => this.destroy(err));
+    stream.on('end', () => {
+      if (stream === this.stream) this.push(null);
+    });
+    stream.on('error', (err: Error) => {
+      if (stream === this.stream) this.destroy(err);
+    });
     stream.on('close', () => {
+      if (stream !== this.stream) return;
       // The MQTT stream is over: the connection goes with it (EMQX: a closed stream closes the connection).
       connection.close(stream.writableFinished && stream.readableEnded ? CLOSE_NO_ERROR : CLOSE_STREAM_ABORTED, 'MQTT stream closed');
       if (!this.destroyed) this.destroy();
     });
-    connection.on('close', () => {
-      if (!this.destroyed) this.destroy();
-    });
     const pending = this.pendingWrite;
     this.pendingWrite = undefined;
-    if (pending !== undefined) stream.write(pending.chunk, (err) => pending.callback(err ?? null));
+    if (pending !== undefined) this.send(pending.chunk, pending.callback);
     const final = this.pendingFinal;
     this.pendingFinal = undefined;
-    if (final !== undefined) stream.end(() => final());
+    if (final !== undefined) this.finish(final);
+  }
+
+  /** The server rejected 0-RTT: the early bytes again, in order, on a new stream, then whatever waited. */
+  private resend(connection: QuicConnectionHandle, chunks: Buffer[], final: boolean): void {
+    this.stream = undefined; // writes from now on wait (pendingWrite) for the new stream
+    connection.openStream().then(
+      (s) => {
+        if (this.destroyed) {
+          s.destroy();
+          return;
+        }
+        for (const c of chunks) s.write(c);
+        if (final) s.end();
+        this.useStream(connection, s);
+      },
+      (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  private send(chunk: Buffer, callback: (error?: Error | null) => void): void {
+    const stream = this.stream!;
+    this.earlyChunks?.push(chunk);
+    // A rejected early stream fails its unfinished writes; their bytes are resent, so that is no error here.
+    stream.write(chunk, (err) => callback(err !== null && err !== undefined && stream === this.stream ? err : null));
+  }
+
+  private finish(callback: (error?: Error | null) => void): void {
+    if (this.earlyChunks !== undefined) this.earlyFinal = true;
+    this.stream!.end(() => callback());
   }
 
   override _read(): void {
@@ -120,7 +176,7 @@ export class MqttQuicStream extends Duplex {
       this.pendingWrite = { chunk, callback };
       return;
     }
-    this.stream.write(chunk, (err) => callback(err ?? null));
+    this.send(chunk, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -128,7 +184,7 @@ export class MqttQuicStream extends Duplex {
       this.pendingFinal = callback;
       return;
     }
-    this.stream.end(() => callback());
+    this.finish(callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -33,7 +33,7 @@ export type ConnectionEvent =
   | { type: 'stream-writable'; streamId: number }
   /** The peer's FIN: all its data has been read. */
   | { type: 'stream-finished'; streamId: number }
-  | { type: 'stream-reset'; streamId: number; errorCode: number }
+  | { type: 'stream-reset'; streamId: number; errorCode: number; /** Not the peer's reset: 0-RTT was rejected (RFC 9001 §4.6.2). */ earlyDataRejected?: true }
   | { type: 'stream-stop-sending'; streamId: number; errorCode: number }
   /** Local streams may be opened again (peer raised MAX_STREAMS). */
   | { type: 'streams-available'; bidirectional: boolean }

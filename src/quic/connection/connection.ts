@@ -1138,10 +1138,11 @@ export class QuicConnection implements QuicConnectionApi {
     }
     this.handshakeCompleteFlag = true;
     this.stateValue = 'established';
-    if (this.role === 'client') this.onEarlyDataOutcome(info.earlyData);
     const ev: ConnectionEvent = { type: 'handshake-complete', alpn: info.alpn, resumed: info.resumed, earlyData: info.earlyData };
     if (info.serverName !== undefined) ev.serverName = info.serverName;
+    // Before the resets of rejected early streams, so the application knows why they come.
     this.events.push(ev);
+    if (this.role === 'client') this.onEarlyDataOutcome(info.earlyData);
     if (this.role === 'server') {
       // RFC 9001 §4.1.2: the server's handshake is confirmed at completion; it tells the client with
       // HANDSHAKE_DONE (RFC 9000 §19.20).
@@ -1168,7 +1169,7 @@ export class QuicConnection implements QuicConnectionApi {
     for (const id of early) this.coalescer.discard(id);
     this.streamState = this.newStreamManager();
     this.streamState.setPeerLimits(streamLimitsOfParams(this.peerParams!));
-    for (const id of early) this.events.push({ type: 'stream-reset', streamId: id, errorCode: EARLY_DATA_REJECTED_ERROR_CODE });
+    for (const id of early) this.events.push({ type: 'stream-reset', streamId: id, errorCode: EARLY_DATA_REJECTED_ERROR_CODE, earlyDataRejected: true });
   }
 
   private onHandshakeConfirmed(now: number): void {

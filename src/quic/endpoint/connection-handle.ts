@@ -190,7 +190,7 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
         this.streams.get(event.streamId)?.onFinished();
         return;
       case 'stream-reset':
-        this.streams.get(event.streamId)?.onReset(event.errorCode);
+        this.streams.get(event.streamId)?.onReset(event.errorCode, event.earlyDataRejected === true);
         return;
       case 'stream-stop-sending':
         this.streams.get(event.streamId)?.onStopSending(event.errorCode);
@@ -227,7 +227,9 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
   private createStream(id: number, options: { readable: boolean; writable: boolean; highWaterMark?: number }): QuicStream {
     // Data properties only (entry.connection never changes): an object literal with a getter is kept in
     // V8's slower, larger dictionary mode.
-    this.streamOwner ??= { connection: this.entry.connection, wake: () => this.wake(), forget: (streamId) => void this.streams.delete(streamId) };
+    this.streamOwner ??= { connection: this.entry.connection, wake: () => this.wake(), forget: (streamId, stream) => {
+        if (this.streams.get(streamId) === stream) this.streams.delete(streamId);
+      } };
     const stream = new QuicStream(this.streamOwner, id, options);
     this.streams.set(id, stream);
     return stream;

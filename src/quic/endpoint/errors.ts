@@ -16,6 +16,8 @@ export type QuicEndpointErrorCode =
   /** The peer reset the stream (RESET_STREAM, RFC 9000 §19.4) or asked us to stop (STOP_SENDING, §19.5). */
   | 'ERR_QUIC_STREAM_RESET'
   | 'ERR_QUIC_STREAM_STOP_SENDING'
+  /** The server rejected 0-RTT: what the stream sent as early data was discarded (RFC 9001 §4.6.2); send it again on a new stream. */
+  | 'ERR_QUIC_EARLY_DATA_REJECTED'
   /** The peer did not allow another stream before the connection closed (MAX_STREAMS, RFC 9000 §4.6). */
   | 'ERR_QUIC_STREAM_LIMIT'
   /** The host name did not resolve. */
@@ -44,10 +46,12 @@ export class QuicConnectionClosedError extends QuicEndpointError {
 export class QuicStreamResetError extends QuicEndpointError {
   readonly streamId: number;
   readonly applicationErrorCode: number;
-  constructor(kind: 'reset' | 'stop-sending', streamId: number, applicationErrorCode: number) {
+  constructor(kind: 'reset' | 'stop-sending' | 'early-data-rejected', streamId: number, applicationErrorCode: number) {
     super(
-      kind === 'reset' ? 'ERR_QUIC_STREAM_RESET' : 'ERR_QUIC_STREAM_STOP_SENDING',
-      `stream ${streamId}: peer sent ${kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING'} with application error 0x${applicationErrorCode.toString(16)}`,
+      kind === 'reset' ? 'ERR_QUIC_STREAM_RESET' : kind === 'stop-sending' ? 'ERR_QUIC_STREAM_STOP_SENDING' : 'ERR_QUIC_EARLY_DATA_REJECTED',
+      kind === 'early-data-rejected'
+        ? `stream ${streamId}: the server rejected 0-RTT, so the data sent on it as early data was discarded (RFC 9001 §4.6.2); send it again on a new stream`
+        : `stream ${streamId}: peer sent ${kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING'} with application error 0x${applicationErrorCode.toString(16)}`,
     );
     this.name = 'QuicStreamResetError';
     this.streamId = streamId;

@@ -20,8 +20,11 @@ export interface QuicStreamOwner {
   readonly connection: QuicConnectionApi;
   /** The connection has something new to send (data, FIN, credit, resets): have the endpoint poll it. */
   wake(): void;
-  /** The stream is gone; stop dispatching its events. */
-  forget(streamId: number): void;
+  /**
+   * The stream is gone; stop dispatching its events. `stream` guards a reused ID: after 0-RTT is rejected
+   * the connection numbers streams from 0 again, and a new stream may hold the ID already.
+   */
+  forget(streamId: number, stream: QuicStream): void;
 }
 
 export interface QuicStreamOptions {
@@ -169,9 +172,11 @@ export class QuicStream extends Duplex {
   }
 
   /** @internal RFC 9000 §19.4: the peer abandoned its sending part. */
-  onReset(errorCode: number): void {
+  onReset(errorCode: number, earlyDataRejected = false): void {
     this.readEnded = true;
-    this.destroy(new QuicStreamResetError('reset', this.id, errorCode));
+    // A rejected early stream no longer exists in the connection (its ID may be reused): nothing to abort there.
+    if (earlyDataRejected) this.connectionGone = true;
+    this.destroy(new QuicStreamResetError(earlyDataRejected ? 'early-data-rejected' : 'reset', this.id, errorCode));
   }
 
   /** @internal RFC 9000 §19.5: the peer will not read what we send. */
@@ -203,7 +208,7 @@ export class QuicStream extends Duplex {
     }
     const pending = this.pendingWrite;
     this.pendingWrite = undefined;
-    this.owner.forget(this.id);
+    this.owner.forget(this.id, this);
     if (pending !== undefined) pending.callback(error ?? new Error('stream destroyed'));
     callback(error);
   }

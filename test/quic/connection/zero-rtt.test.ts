@@ -135,6 +135,10 @@ test('0-RTT rejected: the server limits, not the remembered ones, apply afterwar
   runHandshake(p);
   assert.equal(p.client.eventsOf('handshake-complete')[0]!.earlyData, 'rejected', 'changed parameters reject 0-RTT (RFC 9001 §4.6.1)');
   assert.deepEqual(p.client.eventsOf('stream-reset').map((e) => e.streamId), early);
+  assert.ok(p.client.eventsOf('stream-reset').every((e) => e.earlyDataRejected === true), 'marked as a rejection, not a reset by the peer');
+  // The outcome comes first, so the application knows why the resets follow.
+  const kinds = p.client.events.map((e) => e.type).filter((t) => t === 'handshake-complete' || t === 'stream-reset');
+  assert.deepEqual(kinds, ['handshake-complete', 'stream-reset', 'stream-reset', 'stream-reset']);
   assert.notEqual(client.openStream(true), undefined);
   assert.notEqual(client.openStream(true), undefined);
   assert.equal(client.openStream(true), undefined, 'the server allows two');
