@@ -82,6 +82,11 @@ export interface PeerClientResult {
   stderr: string;
 }
 
+/** What to print when a peer client failed: exit code, its JSON summary (errors, timings) and stderr. */
+export function describePeerRun(r: PeerClientResult): string {
+  return `peer client exited ${r.code}; summary ${JSON.stringify(r.summary ?? null)}; stderr: ${r.stderr.trim() || '(empty)'}`;
+}
+
 /** Runs a client peer against host:port; it echoes `bytes` on each of `streams` streams. */
 export function runPeerClient(
   kind: PeerKind,

@@ -9,7 +9,7 @@ import { connectQuic } from '../../src/quic/endpoint/client.js';
 import { QuicServer } from '../../src/quic/endpoint/server.js';
 import type { QuicStream } from '../../src/quic/endpoint/quic-stream.js';
 import { certPath } from '../helpers/certs.js';
-import { runPeerClient, startPeerServer, type PeerKind } from '../helpers/interop.js';
+import { describePeerRun, runPeerClient, startPeerServer, type PeerKind } from '../helpers/interop.js';
 
 const pem = (name: string): string => readFileSync(certPath(name), 'utf8');
 const PEERS: PeerKind[] = ['quic-go', 'quiche'];
@@ -52,7 +52,7 @@ for (const peer of PEERS) {
       const { port } = await server.listen(0, '127.0.0.1');
       t.after(() => server.close({ graceMs: 100 }));
       const r = await runPeerClient(peer, { port, bytes: 100_000, streams: 2, timeoutMs: 30_000 });
-      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.code, 0, describePeerRun(r));
       assert.equal(r.summary?.ok, true, JSON.stringify(r.summary));
       // With Retry the peer validated our original_destination_connection_id / retry_source_connection_id.
       assert.equal(server.udpEndpoint?.core.stats.retriesSent, retry ? 1 : 0);
