@@ -326,8 +326,9 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
       blocked = this.send(datagram.data, datagram.path.remote);
       sent++;
     }
-    // After the loop: a closing connection's CONNECTION_CLOSE has left unless the socket was blocked.
-    if (this.endClosingEarly) this.core.endClosingPeriods(now);
+    // After the loop, and only once the socket holds nothing queued: closing it would cancel a queued
+    // CONNECTION_CLOSE. Otherwise the closing period runs its normal course.
+    if (this.endClosingEarly && this.queuedSends() === 0) this.core.endClosingPeriods(now);
     this.dispatchEvents();
     // More to send but this turn's budget is used: continue after I/O had its turn.
     if (this.core.hasPendingOutput && !blocked && sent >= this.maxPerTurn) {

@@ -50,3 +50,29 @@ test('a socket with maxSendsInFlight datagrams queued stops the sending; it resu
   assert.equal(received, 100_000, 'sending resumed by itself and every byte arrived');
   assert.ok(sent > 0);
 });
+
+test('endClosingEarly waits while the socket still holds queued datagrams: closing it would cancel a queued CONNECTION_CLOSE', async (t) => {
+  const server = new QuicServer({ cert: pem('server-ecdsa-chain.pem'), key: pem('server-ecdsa-key.pem'), alpn: ['mqtt'] });
+  t.after(() => server.close({ graceMs: 0 }));
+  const { port } = await server.listen(0, '127.0.0.1');
+  const client = await QuicClient.create({ host: '127.0.0.1', endpoint: { endClosingEarly: true } });
+  t.after(() => client.close({ graceMs: 0 }));
+  const options = { host: '127.0.0.1', port, alpn: ['mqtt'], ca: [pem('ca.pem')], serverName: 'localhost' };
+  const socket = (client.endpoint as unknown as { socket: Socket }).socket;
+  const realCount = socket.getSendQueueCount.bind(socket);
+  t.after(() => {
+    socket.getSendQueueCount = realCount;
+  });
+  for (const queued of [0, 1]) {
+    const conn = await client.connect(options);
+    let closed = false;
+    void conn.closed.then(() => (closed = true));
+    socket.getSendQueueCount = () => queued + realCount();
+    conn.close(0, 'bye');
+    await new Promise((resolve) => setImmediate(resolve));
+    // Nothing queued: closed at once. One datagram queued (below maxSendsInFlight): the closing period runs on.
+    assert.equal(closed, queued === 0, `${queued} queued`);
+    socket.getSendQueueCount = realCount;
+    await conn.closed;
+  }
+});
