@@ -449,8 +449,7 @@ export class LossDetection<F> {
     const largestAcked = st.largestAcked;
     // RFC 9002 §7.6.1: (smoothed_rtt + max(4*rttvar, kGranularity) + max_ack_delay) * threshold, with
     // max_ack_delay whatever the space.
-    const pcDuration =
-      (this.rtt.ptoBase(this.granularity) + this.maxAckDelay) * this.persistentCongestionThreshold;
+    const pcDuration = this.ptoPeriod() * this.persistentCongestionThreshold;
     const firstSample = this.firstRttSampleTime;
     let persistentCongestion = false;
     let previousNumber: number | undefined;
@@ -504,7 +503,7 @@ export class LossDetection<F> {
   /** RFC 9002 A.8 GetPtoTimeAndSpace; time is Infinity when no PTO applies. */
   private ptoTimeAndSpace(now: number): { time: number; space: PacketNumberSpace } {
     const backoff = 2 ** Math.min(this.pto, MAX_PTO_BACKOFF_EXPONENT);
-    let duration = this.rtt.ptoBase(this.granularity) * backoff;
+    let duration = this.ptoBase() * backoff;
     if (this.ackElicitingInFlight() === 0) {
       // Anti-deadlock PTO (client, address not yet validated) counts from now.
       return { time: now + duration, space: this.hasHandshakeKeys() ? 'handshake' : 'initial' };
