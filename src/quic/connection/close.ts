@@ -23,9 +23,9 @@ export class CloseState {
   /**
    * Packets arriving before this time left the peer before our first CONNECTION_CLOSE could reach it:
    * they crossed it in flight and say nothing about its loss, so they get no answer (see onFirstSent).
+   * Undefined until that first close has been sent.
    */
-  private quietUntil = -Infinity;
-  private firstSent = false;
+  private quietUntil: number | undefined;
 
   constructor(kind: 'closing' | 'draining', info: ConnectionCloseInfo) {
     this.kind = kind;
@@ -43,9 +43,7 @@ export class CloseState {
    * the peer's retransmissions come after its own PTO, which adds its max_ack_delay, and are answered.
    */
   onFirstSent(now: number, window: number): void {
-    if (this.firstSent) return;
-    this.firstSent = true;
-    this.quietUntil = now + window;
+    this.quietUntil ??= now + window;
   }
 
   /**
@@ -54,7 +52,7 @@ export class CloseState {
    * our first close in flight (onFirstSent).
    */
   onPacketWhileClosing(now: number): void {
-    if (this.kind !== 'closing' || now < this.quietUntil) return;
+    if (this.kind !== 'closing' || (this.quietUntil !== undefined && now < this.quietUntil)) return;
     this.packetsSinceSend++;
     if (this.packetsSinceSend >= this.nextResponseAt) {
       this.sendPending = true;
