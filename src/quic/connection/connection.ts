@@ -471,7 +471,7 @@ export class QuicConnection implements QuicConnectionApi {
     if (this.closeState !== undefined) return this.pollClosing(now);
     try {
       const pendingClose = this.closeAfterFinished;
-      if (pendingClose !== undefined && (this.spaces.handshake.discarded || !this.spaces.handshake.hasCryptoToSend)) {
+      if (pendingClose !== undefined && !this.handshakeCryptoPending()) {
         this.closeAfterFinished = undefined;
         this.enterClosing(pendingClose);
         return this.pollClosing(now);
@@ -645,11 +645,16 @@ export class QuicConnection implements QuicConnectionApi {
     // A client whose handshake completed may not have sent its Finished yet (an application closing from
     // its 'handshake' event, which comes before the endpoint polls): it goes first, so the server completes
     // the handshake it then sees closed instead of a handshake cut short.
-    if (this.role === 'client' && this.handshakeCompleteFlag && !this.spaces.handshake.discarded && this.spaces.handshake.hasCryptoToSend) {
+    if (this.role === 'client' && this.handshakeCompleteFlag && this.handshakeCryptoPending()) {
       this.closeAfterFinished = info;
       return;
     }
     this.enterClosing(info);
+  }
+
+  /** Handshake-level CRYPTO data (a client's Finished) still waits to be sent. */
+  private handshakeCryptoPending(): boolean {
+    return !this.spaces.handshake.discarded && this.spaces.handshake.hasCryptoToSend;
   }
 
   /**
