@@ -231,9 +231,14 @@ function largestSent(p: ReturnType<typeof makePair>): { client: number; server: 
   return largest;
 }
 
-test('a connection that only completes its handshake sends no probe during the search delay', () => {
+/** A client and server allowed datagrams up to the loopback MTU (64 KiB), `delayMs` apart. */
+function loopbackPair(seed: number, delayMs: number): ReturnType<typeof makePair> {
   const limits = { pmtuMaxDatagramSize: 65527 };
-  const p = makePair({ seed: 16, link: { delayMs: 1 }, client: { limits }, server: { limits } });
+  return makePair({ seed, link: { delayMs }, client: { limits }, server: { limits } });
+}
+
+test('a connection that only completes its handshake sends no probe during the search delay', () => {
+  const p = loopbackPair(16, 1);
   runHandshake(p);
   const largest = largestSent(p);
   p.net.run({ until: p.net.now + DEFAULT_MTU_SEARCH_DELAY_MS - 20 });
@@ -245,8 +250,7 @@ test('a connection that only completes its handshake sends no probe during the s
 });
 
 test('a connection with stream data waiting when the handshake is confirmed searches at once', () => {
-  const limits = { pmtuMaxDatagramSize: 65527 };
-  const p = makePair({ seed: 17, link: { delayMs: 5 }, client: { limits }, server: { limits } });
+  const p = loopbackPair(17, 5);
   p.net.run({ done: () => p.client.has('handshake-complete'), until: p.net.now + 10_000 });
   assert.equal(p.client.has('handshake-confirmed'), false);
   const client = p.client.connection;
@@ -260,8 +264,7 @@ test('a connection with stream data waiting when the handshake is confirmed sear
 });
 
 test('the first application write after the handshake begins a deferred search at once', () => {
-  const limits = { pmtuMaxDatagramSize: 65527 };
-  const p = makePair({ seed: 18, link: { delayMs: 5 }, client: { limits }, server: { limits } });
+  const p = loopbackPair(18, 5);
   runHandshake(p);
   assert.equal(p.client.connection.pathMtu, 1200);
   const client = p.client.connection;
@@ -274,8 +277,7 @@ test('the first application write after the handshake begins a deferred search a
 });
 
 test('a first response goes out before the PMTU probe its write starts (the probe would hold it back)', () => {
-  const limits = { pmtuMaxDatagramSize: 65527 };
-  const p = makePair({ seed: 19, link: { delayMs: 5 }, client: { limits }, server: { limits } });
+  const p = loopbackPair(19, 5);
   runHandshake(p);
   const client = p.client.connection;
   const sid = client.openStream(true)!;
@@ -296,8 +298,7 @@ test('a first response goes out before the PMTU probe its write starts (the prob
 });
 
 test('a small response (a CONNACK) does not start the PMTU search before its delay; the delay still does', () => {
-  const limits = { pmtuMaxDatagramSize: 65527 };
-  const p = makePair({ seed: 20, link: { delayMs: 5 }, client: { limits }, server: { limits } });
+  const p = loopbackPair(20, 5);
   runHandshake(p);
   const start = p.net.now;
   const client = p.client.connection;
