@@ -124,6 +124,7 @@ export class Broker {
           logger: this.logger,
           maxPacketSize: this.config.mqtt.max_packet_size,
           handshakeTimeoutMs: this.config.mqtt.idle_timeout,
+          quicMetrics: this.brokerMetrics.quic,
         }, this.opts.quicListenerFactory ?? createQuicListener);
       for (const l of this.listeners) await l.start();
     } catch (e) {

@@ -1,6 +1,7 @@
 // The broker's Prometheus metrics, in a registry of its own (never the global one) so several brokers
 // can live in one process and the /metrics server exposes exactly these.
 import { Counter, Gauge, Registry } from 'prom-client';
+import { QuicMetrics } from './quic-metrics.js';
 
 export type DropReason = 'queue_full' | 'expired' | 'too_large' | 'no_session' | 'not_authorized' | 'qos0_offline';
 
@@ -18,6 +19,8 @@ export class BrokerMetrics {
   readonly sessions = new Gauge({ name: 'quicmq_sessions', help: 'Sessions (connected and offline)', registers: [this.registry] });
   readonly subscriptions = new Gauge({ name: 'quicmq_subscriptions', help: 'Subscriptions', registers: [this.registry] });
   readonly retained = new Gauge({ name: 'quicmq_retained_messages', help: 'Retained messages (excluding $SYS)', registers: [this.registry] });
+  /** The QUIC listeners' transport figures (quicmq_quic_*). */
+  readonly quic = new QuicMetrics(this.registry);
 
   /** Totals kept as plain numbers too, for $SYS topics (reading prom-client values is async). */
   received = 0;

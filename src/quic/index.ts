@@ -13,6 +13,7 @@ export * from './endpoint/index.js';
 // The sans-IO connection and its options (the endpoint creates these; direct use is for custom I/O).
 export { QuicConnection } from './connection/connection.js';
 export type { QuicConnectionApi, ConnectionEvent, ConnectionCloseInfo, ConnectionState, OutgoingDatagram, PathAddress } from './connection/api.js';
+export type { ConnectionStats } from './connection/connection-stats.js';
 export {
   DEFAULT_TRANSPORT_SETTINGS,
   DEFAULT_CONNECTION_LIMITS,

@@ -278,3 +278,62 @@ test('NAT rebinding during an MQTT session: the session survives the client addr
   assert.equal((await within(messages.next(), 'message after rebinding', 10_000)).value?.payload.toString(), 'two');
   assert.equal(client.connected, true);
 });
+
+/** One sample of the broker's Prometheus text, e.g. value(text, 'quicmq_quic_handshakes_total', { outcome: 'completed' }). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const want = { listener: 'quic:default', ...labels };
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries(m[2]!.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k, v!.replace(/"/g, '')]));
+    if (Object.entries(want).every(([k, v]) => have[k] === v) && Object.keys(have).length === Object.keys(want).length) return Number(m[3]);
+  }
+  return undefined;
+}
+
+test('QUIC transport metrics: handshakes, Retry and refusals, datagrams, packets, migration and closes per listener', async (t) => {
+  const b = await quicBroker(t, { retry: true, max_connections: 1 });
+  const relay = await UdpRelay.start({ host: '127.0.0.1', port: b.quicPort });
+  t.after(() => relay.close());
+  const scrape = (): Promise<string> => b.broker.metrics.metrics();
+  const client = await quicClient(relay.port, { clientId: 'measured', keepalive: 30 });
+  t.after(() => client.end({ force: true }));
+  await assert.rejects(quicClient(b.quicPort, { clientId: 'refused' }), /CONNECTION_REFUSED/);
+  await client.subscribe('m/#', { qos: 1 });
+  const messages = client.messages();
+  await relay.rebind();
+  await client.publish('m/1', 'x', { qos: 1 });
+  await within(messages.next(), 'the message after rebinding', 10_000);
+
+  const open = await scrape();
+  assert.equal(sample(open, 'quicmq_quic_handshakes_total', { outcome: 'completed' }), 1);
+  assert.equal(sample(open, 'quicmq_quic_handshakes_total', { outcome: 'failed' }), 0);
+  assert.equal(sample(open, 'quicmq_quic_connections'), 1);
+  assert.equal(sample(open, 'quicmq_quic_handshakes_in_progress'), 0);
+  // The one client let in was sent a Retry; the one over max_connections was refused at its first Initial.
+  assert.equal(sample(open, 'quicmq_quic_stateless_packets_total', { type: 'retry' }), 1);
+  assert.equal(sample(open, 'quicmq_quic_stateless_packets_total', { type: 'connection_refused' }), 1);
+  assert.equal(sample(open, 'quicmq_quic_path_migrations_total'), 1);
+  assert.equal(sample(open, 'quicmq_quic_handshake_duration_seconds_count'), 1);
+  const received = sample(open, 'quicmq_quic_datagrams_received_total')!;
+  const sent = sample(open, 'quicmq_quic_datagrams_sent_total')!;
+  const packetsSent = sample(open, 'quicmq_quic_packets_sent_total')!;
+  // The first client's Initials (before and after its Retry) and the refused one's: at least 3 datagrams in.
+  assert.ok(received >= 3 && sent >= 3, `received ${received}, sent ${sent}`);
+  assert.ok(packetsSent >= 3 && packetsSent <= sent * 3, `packets ${packetsSent} in ${sent} datagrams`);
+  assert.equal(sample(open, 'quicmq_quic_send_errors_total'), 0);
+  assert.equal(sample(open, 'quicmq_quic_connections_closed_total', { reason: 'normal' }), 0);
+
+  await client.end();
+  let closed: string | undefined;
+  for (let i = 0; i < 100; i++) {
+    closed = await scrape();
+    if (sample(closed, 'quicmq_quic_connections') === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(sample(closed!, 'quicmq_quic_connections'), 0);
+  assert.equal(sample(closed!, 'quicmq_quic_connections_closed_total', { reason: 'normal' }), 1);
+  // The connection's packets stay counted after it is gone.
+  assert.ok(sample(closed!, 'quicmq_quic_packets_sent_total')! >= packetsSent);
+  assert.equal(sample(closed!, 'quicmq_quic_path_migrations_total'), 1);
+});

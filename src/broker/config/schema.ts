@@ -186,7 +186,7 @@ export const configSchema: SchemaNode = {
       enabled: bool(true, 'Publish `$SYS/brokers/<node>/...` topics.'),
       sys_msg_interval: duration('1m', 'How often they are published.'),
     }),
-    prometheus: object('Prometheus metrics over HTTP.', {
+    prometheus: object('Prometheus metrics over HTTP; the metrics are listed in [metrics.md](metrics.md).', {
       enabled: bool(false, 'Serve `GET /metrics` in the Prometheus text format.'),
       bind: { 'x-kind': 'bind', default: '127.0.0.1:9464', description: 'HTTP address of the metrics endpoint.' },
     }),

@@ -3,6 +3,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ConnectionInfo, ListenerType } from '../connection-info.js';
+import type { QuicMetrics } from '../quic-metrics.js';
 
 export type AcceptConnection = (stream: Duplex, info: ConnectionInfo) => void;
 
@@ -34,6 +35,8 @@ export interface ListenerDeps {
   maxPacketSize: number;
   /** mqtt.idle_timeout: also bounds the TLS handshake. */
   handshakeTimeoutMs: number;
+  /** Where QUIC listeners report their transport figures (the broker's registry); none in bare tests. */
+  quicMetrics?: QuicMetrics;
 }
 
 /** "ip:port" of a peer; IPv6 in brackets. */

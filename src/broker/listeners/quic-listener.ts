@@ -10,7 +10,9 @@ import { parseBind } from './bind.js';
 import { TlsConfigError } from './tls-options.js';
 import { QuicServer } from '../../quic/endpoint/server.js';
 import type { QuicConnectionHandle } from '../../quic/endpoint/connection-handle.js';
+import type { UdpEndpoint } from '../../quic/endpoint/udp-endpoint.js';
 import type { QuicStream } from '../../quic/endpoint/quic-stream.js';
+import type { QuicListenerSnapshot } from '../quic-metrics.js';
 
 /** RFC 9000 §2.1: bit 0x2 of a stream ID marks a unidirectional stream. */
 const STREAM_UNIDIRECTIONAL_BIT = 0x2;
@@ -60,6 +62,8 @@ export class QuicListener implements Listener {
   private readonly closeLingerMs: number;
   private readonly stopDrainMs: number;
   private stopped: Promise<void> | undefined;
+  /** The endpoint once bound, kept so its counters stay readable after stop(). */
+  private endpoint: UdpEndpoint | undefined;
 
   constructor(name: string, private readonly config: QuicListenerConfig, private readonly deps: ListenerDeps, options: QuicListenerOptions = {}) {
     this.id = `quic:${name}`;
@@ -80,11 +84,28 @@ export class QuicListener implements Listener {
     });
     this.server.on('connection', (conn) => this.onConnection(conn));
     this.server.on('error', (err) => deps.logger.error({ listener: this.id, err }, 'listener error'));
+    deps.quicMetrics?.register(this.id, () => this.transportSnapshot());
+  }
+
+  /** The transport figures behind the quicmq_quic_* metrics; undefined before the socket is bound. */
+  transportSnapshot(): QuicListenerSnapshot | undefined {
+    const endpoint = this.endpoint;
+    if (endpoint === undefined) return undefined;
+    const core = endpoint.core;
+    return {
+      endpoint: core.stats,
+      datagramsSent: endpoint.datagramsSent,
+      sendErrors: endpoint.sendErrors,
+      connections: core.connectionCount,
+      handshaking: core.handshakeCount,
+      totals: core.connectionTotals(),
+    };
   }
 
   async start(): Promise<void> {
     const { host, port } = parseBind(this.config.bind);
     await this.server.listen(port, host);
+    this.endpoint = this.server.udpEndpoint;
   }
 
   /**
@@ -110,6 +131,8 @@ export class QuicListener implements Listener {
   private onConnection(conn: QuicConnectionHandle): void {
     const remote = conn.remoteAddress;
     const log = this.deps.logger;
+    const handshakeMs = conn.stats().handshakeMs;
+    if (handshakeMs !== undefined) this.deps.quicMetrics?.handshakeDuration.observe({ listener: this.id }, handshakeMs / 1000);
     let mqttStream: QuicStream | undefined;
     const noStream = setTimeout(() => {
       log.debug({ listener: this.id, remote }, 'no MQTT stream opened; closing');

@@ -1,6 +1,7 @@
 // The public face of the sans-IO QUIC connection (DESIGN.md, "The QUIC core"). The endpoint (Node shell:
 // UDP sockets, timers, demultiplexing) and the tests drive a QuicConnection only through this surface:
 // datagrams and time in; datagrams, timers and events out. No sockets or clocks inside the connection.
+import type { ConnectionStats } from './connection-stats.js';
 
 /** A network path as the endpoint sees it: "ip:port" strings ("127.0.0.1:4433", "[::1]:4433"). */
 export interface PathAddress {
@@ -92,4 +93,6 @@ export interface QuicConnectionApi {
    * late packets cannot draw a Stateless Reset. No effect in any other state.
    */
   endClosingPeriod(now: number): void;
+  /** Counters and recovery state (RTT, congestion window, path MTU), as of now; a new object per call. */
+  stats(): ConnectionStats;
 }

@@ -73,6 +73,7 @@ import { EventQueue } from './event-queue.js';
 import { hostOf, NetworkPath, PATH_CHALLENGE_LENGTH, PathManager, samePath } from './paths.js';
 import { validatePeerTransportParameters, type ConnectionIdsSeen } from './peer-parameters.js';
 import { onFramesAcked, onFramesLost, type SentFrameOwners, type SentPacketInfo } from './sent-frames.js';
+import { ConnectionCounters, type ConnectionStats } from './connection-stats.js';
 
 const SPACES: readonly PacketNumberSpace[] = ['initial', 'handshake', 'application'];
 /** RFC 9000 §18.2: the ack_delay_exponent default, until the peer's transport parameters arrive. */
@@ -271,13 +272,14 @@ export class QuicConnection implements QuicConnectionApi {
   private readonly pnSkipper: PacketNumberSkipper | undefined;
   /** Whether the last datagram built on the current path carried STREAM frames (see buildOnPath). */
   private lastDatagramCarriedStreamData = false;
+  private readonly counters: ConnectionCounters;
   private readonly handshakeSink: HandshakeSink;
   /** Its streams and cids are brought up to date before each frame (currentFrameTarget). */
   private readonly frameTarget: Writable<FrameTarget>;
   /** Built on first use per space; their streams and cids are brought up to date on each use (frameOwners). */
   private readonly ownersBySpace: Partial<Record<PacketNumberSpace, Writable<SentFrameOwners>>> = {};
 
-  private constructor(role: Role, opts: ResolvedOptions, path: PathAddress, localCid: Uint8Array, retrySourceCid: Uint8Array | undefined) {
+  private constructor(role: Role, opts: ResolvedOptions, path: PathAddress, localCid: Uint8Array, retrySourceCid: Uint8Array | undefined, now: number) {
     this.role = role;
     this.opts = opts;
     this.events = new EventQueue(opts.limits.maxReceivedDatagramsQueued);
@@ -301,6 +303,7 @@ export class QuicConnection implements QuicConnectionApi {
     this.coalescer = new WriteCoalescer(limits.writeCoalescingBytes);
     this.mtu = new MtuDiscovery({ baseSize: limits.maxDatagramSize, maxProbes: limits.pmtuMaxProbes, raiseIntervalMs: limits.pmtuRaiseIntervalMs });
     this.pnSkipper = limits.skipPacketNumbers ? new PacketNumberSkipper(opts.random) : undefined;
+    this.counters = new ConnectionCounters(now);
   }
 
   /** The stream layer, for what the stream* methods do not cover (e.g. setUrgency); prefer those methods. */
@@ -327,7 +330,7 @@ export class QuicConnection implements QuicConnectionApi {
   static client(options: QuicClientOptions, now: number): QuicConnection {
     const opts = resolveOptions('client', options);
     const localCid = options.localConnectionId ?? opts.random(opts.limits.connectionIdLength);
-    const conn = new QuicConnection('client', opts, options.path, Uint8Array.from(localCid), undefined);
+    const conn = new QuicConnection('client', opts, options.path, Uint8Array.from(localCid), undefined, now);
     conn.now = now;
     // RFC 9000 §7.2: an unpredictable Destination Connection ID of at least 8 bytes.
     const dcid = Uint8Array.from(options.initialDestinationConnectionId ?? opts.random(Math.max(8, opts.limits.connectionIdLength)));
@@ -354,7 +357,7 @@ export class QuicConnection implements QuicConnectionApi {
   static server(options: QuicServerOptions, now: number): QuicConnection {
     const opts = resolveOptions('server', options);
     const localCid = options.localConnectionId ?? opts.random(opts.limits.connectionIdLength);
-    const conn = new QuicConnection('server', opts, options.path, Uint8Array.from(localCid), options.retrySourceConnectionId);
+    const conn = new QuicConnection('server', opts, options.path, Uint8Array.from(localCid), options.retrySourceConnectionId, now);
     conn.now = now;
     if (options.originalDestinationConnectionId !== undefined) conn.originalDcid = Uint8Array.from(options.originalDestinationConnectionId);
     if (options.addressValidated === true) conn.path.validated = true;
@@ -440,6 +443,32 @@ export class QuicConnection implements QuicConnectionApi {
     return this.mtu.current;
   }
 
+  /** Counters and recovery state of this connection (ConnectionStats); a new object per call. */
+  stats(): ConnectionStats {
+    const c = this.counters;
+    const rtt = this.loss.rtt;
+    return {
+      datagramsSent: c.datagramsSent,
+      bytesSent: c.bytesSent,
+      datagramsReceived: c.datagramsReceived,
+      bytesReceived: c.bytesReceived,
+      packetsSent: c.packetsSent,
+      packetsReceived: c.packetsReceived,
+      packetsLost: c.packetsLost,
+      probeTimeouts: c.probeTimeouts,
+      smoothedRttMs: rtt.smoothedRtt,
+      minRttMs: rtt.minRtt,
+      latestRttMs: rtt.latestRtt,
+      rttVarianceMs: rtt.rttVar,
+      congestionWindow: this.loss.congestion.congestionWindow,
+      bytesInFlight: this.loss.bytesInFlight,
+      pathMtu: this.mtu.current,
+      keyUpdates: this.appKeys?.generationNumber ?? 0,
+      pathMigrations: c.pathMigrations,
+      handshakeMs: c.handshakeMs,
+    };
+  }
+
   pollEvent(): ConnectionEvent | undefined {
     this.collectLayerEvents();
     return this.events.shift();
@@ -451,7 +480,9 @@ export class QuicConnection implements QuicConnectionApi {
    */
   receive(datagram: Uint8Array, path: PathAddress, now: number): void {
     this.now = Math.max(this.now, now);
-    if (this.stateValue === 'closed' || this.closeState?.kind === 'draining') return;
+    if (this.stateValue === 'closed') return;
+    this.counters.onDatagramReceived(datagram.length);
+    if (this.closeState?.kind === 'draining') return;
     if (this.closeState !== undefined) {
       // RFC 9000 §10.2.1: in the closing state only answer, at a limited rate, with CONNECTION_CLOSE.
       this.closeState.onPacketWhileClosing(now);
@@ -468,7 +499,12 @@ export class QuicConnection implements QuicConnectionApi {
   poll(now: number): OutgoingDatagram | undefined {
     this.now = Math.max(this.now, now);
     if (this.stateValue === 'closed') return undefined;
-    if (this.closeState !== undefined) return this.pollClosing(now);
+    const out = this.closeState !== undefined ? this.pollClosing(now) : this.pollOpen(now);
+    if (out !== undefined) this.counters.onDatagramSent(out.data.length);
+    return out;
+  }
+
+  private pollOpen(now: number): OutgoingDatagram | undefined {
     try {
       const pendingClose = this.closeAfterFinished;
       if (pendingClose !== undefined && !this.handshakeCryptoPending()) {
@@ -679,7 +715,7 @@ export class QuicConnection implements QuicConnectionApi {
     next.startValidation(this.opts.random(PATH_CHALLENGE_LENGTH), this.now + this.pathValidationTimeout());
     // RFC 9000 §9.4: a new local address is a new network path; a port change alone keeps its state.
     if (hostOf(from.local) !== hostOf(newLocal)) this.onNewNetworkPath(this.now);
-    this.events.push({ type: 'path-migrated', from, to });
+    this.onPathMigrated(from, to);
     return true;
   }
 
@@ -900,6 +936,7 @@ export class QuicConnection implements QuicConnectionApi {
     const pn = opened.packetNumber;
     // RFC 9000 §12.3: duplicates are discarded.
     if (space.acks.isDuplicate(pn)) return false;
+    this.counters.packetsReceived++;
     const frames = decodeFrames(opened.payload, {
       packetType,
       receiver: this.role,
@@ -985,7 +1022,9 @@ export class QuicConnection implements QuicConnectionApi {
     let largeLost = false;
     for (const p of lost) {
       this.onPacketLost(spaceName, p, now);
-      if (p.mtuProbe !== true && p.size > this.mtu.baseSize) largeLost = true;
+      if (p.mtuProbe === true) continue;
+      this.counters.packetsLost++;
+      if (p.size > this.mtu.baseSize) largeLost = true;
     }
     // RFC 8899 §4.3: losses of packets above the base size, and no such packet acknowledged, may mean
     // the path shrank (a black hole).
@@ -1143,6 +1182,7 @@ export class QuicConnection implements QuicConnectionApi {
     }
     this.handshakeCompleteFlag = true;
     this.stateValue = 'established';
+    this.counters.onHandshakeComplete(this.now);
     const ev: ConnectionEvent = { type: 'handshake-complete', alpn: info.alpn, resumed: info.resumed, earlyData: info.earlyData };
     if (info.serverName !== undefined) ev.serverName = info.serverName;
     // Before the resets of rejected early streams, so the application knows why they come.
@@ -1303,7 +1343,12 @@ export class QuicConnection implements QuicConnectionApi {
     // rebinding) keeps them.
     if (hostOf(from.remote) !== hostOf(newPath.address.remote)) this.onNewNetworkPath(now);
     this.loss.setAmplificationBlocked(newPath.amplificationBudget === 0, now);
-    this.events.push({ type: 'path-migrated', from, to: { ...newPath.address } });
+    this.onPathMigrated(from, { ...newPath.address });
+  }
+
+  private onPathMigrated(from: PathAddress, to: PathAddress): void {
+    this.counters.pathMigrations++;
+    this.events.push({ type: 'path-migrated', from, to });
   }
 
   /**
@@ -1329,7 +1374,7 @@ export class QuicConnection implements QuicConnectionApi {
 
   private onPathValidationTimers(now: number): void {
     const expiry = this.paths.expire(now);
-    if (expiry.reverted !== undefined) this.events.push({ type: 'path-migrated', from: expiry.reverted.from, to: expiry.reverted.to });
+    if (expiry.reverted !== undefined) this.onPathMigrated(expiry.reverted.from, expiry.reverted.to);
   }
 
   // ================================================================= timers
@@ -1380,6 +1425,7 @@ export class QuicConnection implements QuicConnectionApi {
     if (outcome.kind === 'lost') {
       this.onLossEvent(outcome.space, outcome.lost, now);
     } else if (outcome.kind === 'probe') {
+      this.counters.probeTimeouts++;
       // RFC 8899 §4.3: when every packet is lost, no ACK declares anything lost; a PTO with large packets
       // unacknowledged counts as a loss event for black-hole detection.
       if (outcome.space === 'application' && this.mtu.onProbeTimeout()) this.onMtuChanged();
@@ -1526,6 +1572,7 @@ export class QuicConnection implements QuicConnectionApi {
       ? { packetNumber: pkt.packetNumber, timeSent: now, size: pkt.size, ackEliciting: pkt.ackEliciting, inFlight: pkt.inFlight, frames: { frames: pkt.frames, keyGeneration: gen, zeroRtt: false }, mtuProbe: true }
       : { packetNumber: pkt.packetNumber, timeSent: now, size: pkt.size, ackEliciting: pkt.ackEliciting, inFlight: pkt.inFlight, frames: { frames: pkt.frames, keyGeneration: gen, zeroRtt: pkt.type === '0rtt' } };
     this.loss.onPacketSent(pkt.space, sent);
+    this.counters.packetsSent++;
     // RFC 9000 §21.4: now and then a packet number is never sent; an ACK covering it is an optimistic ACK.
     if (pkt.type === '1rtt' && this.pnSkipper?.onPacketNumberUsed() === true) {
       this.loss.skipPacketNumber('application', space.nextPacketNumber);
@@ -1707,6 +1754,7 @@ export class QuicConnection implements QuicConnectionApi {
       if (builder.commit(pkt)) space.nextPacketNumber++;
     }
     if (builder.packetCount === 0) return undefined;
+    this.counters.packetsSent += builder.packetCount;
     if (builder.hasInitial && this.role === 'client') builder.padTo(MIN_INITIAL_DATAGRAM_SIZE);
     const sealed = builder.seal()!;
     this.path.bytesSent += sealed.data.length;

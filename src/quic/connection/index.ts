@@ -8,6 +8,7 @@ export type {
   PathAddress,
   QuicConnectionApi,
 } from './api.js';
+export type { ConnectionStats } from './connection-stats.js';
 export {
   ConnectionOptionsError,
   DEFAULT_CONNECTION_LIMITS,

@@ -3,6 +3,7 @@
 // and asks its endpoint to poll the connection whenever the application gave it something to send.
 import { EventEmitter } from 'node:events';
 import type { ConnectionCloseInfo, ConnectionEvent, PathAddress, QuicConnectionApi } from '../connection/api.js';
+import type { ConnectionStats } from '../connection/connection-stats.js';
 import { TransportErrorCode } from '../wire/errors.js';
 import type { EndpointConnection } from './endpoint-core.js';
 import { QuicConnectionClosedError, QuicEndpointError } from './errors.js';
@@ -102,6 +103,11 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
 
   get isClosed(): boolean {
     return this.closeInfo !== undefined;
+  }
+
+  /** Datagrams, packets, losses, RTT, congestion window and path MTU of this connection (ConnectionStats). */
+  stats(): ConnectionStats {
+    return this.entry.connection.stats();
   }
 
   /**

@@ -27,6 +27,7 @@ import { TokenBucket } from './rate-limiter.js';
 import { initialClosePacket, statelessResetLength, versionNegotiationPacket } from './stateless-packets.js';
 import { validateClientAddress } from './address-validation.js';
 import { AddressTokenCodec, type AddressTokenOptions } from './tokens.js';
+import { addConnectionStats, closeReasonOf, emptyTotals, type CloseReason, type ConnectionTotals } from './connection-totals.js';
 
 /** RFC 9000 §7.2: a client's first Destination Connection ID is at least 8 unpredictable bytes. */
 export const MIN_INITIAL_DCID_LENGTH = 8;
@@ -145,6 +146,14 @@ export interface EndpointStats {
   cidCollisions: number;
   /** 'cid-issued' with an ID not of our fixed length: short headers could never be routed to it. */
   wrongLengthCids: number;
+  /** Handshakes that completed, and connections that ended before theirs did (refused, timed out, failed). */
+  handshakesCompleted: number;
+  handshakesFailed: number;
+  /** Handshakes that offered 0-RTT (RFC 9001 §4.6), by the server's answer. */
+  earlyDataAccepted: number;
+  earlyDataRejected: number;
+  /** Connections that ended, by how (closeReasonOf). */
+  closes: Record<CloseReason, number>;
 }
 
 /** One connection as the endpoint tracks it. `app` is free for the Node shell to attach its handle. */
@@ -198,7 +207,14 @@ export class EndpointCore {
     connectionFailures: 0,
     cidCollisions: 0,
     wrongLengthCids: 0,
+    handshakesCompleted: 0,
+    handshakesFailed: 0,
+    earlyDataAccepted: 0,
+    earlyDataRejected: 0,
+    closes: { normal: 0, idle_timeout: 0, handshake_timeout: 0, stateless_reset: 0, transport_error: 0, application_error: 0 },
   };
+  /** The counters of connections already gone (see connectionTotals). */
+  private readonly closedTotals = emptyTotals();
   private readonly random: (n: number) => Uint8Array;
   private readonly resetKey: Uint8Array;
   private readonly versions: readonly number[];
@@ -263,6 +279,13 @@ export class EndpointCore {
 
   get handshakeCount(): number {
     return this.handshakes;
+  }
+
+  /** Packets, losses, probe timeouts, migrations and key updates of every connection, gone or open: O(open connections). */
+  connectionTotals(): ConnectionTotals {
+    const t = { ...this.closedTotals };
+    for (const entry of this.connections) addConnectionStats(t, entry.connection.stats());
+    return t;
   }
 
   get isAccepting(): boolean {
@@ -672,7 +695,9 @@ export class EndpointCore {
         this.unroute(entry, hex(event.cid));
         return;
       case 'handshake-complete':
-        this.endHandshake(entry);
+        this.endHandshake(entry, true);
+        if (event.earlyData === 'accepted') this.stats.earlyDataAccepted++;
+        else if (event.earlyData === 'rejected') this.stats.earlyDataRejected++;
         break;
       case 'handshake-confirmed':
         // RFC 9000 §7.2: the client now addresses us only by IDs we issued.
@@ -687,6 +712,7 @@ export class EndpointCore {
         this.indexRemote(entry, entry.remote);
         break;
       case 'closed':
+        this.stats.closes[closeReasonOf(event.info)]++;
         this.remove(entry);
         break;
       default:
@@ -695,15 +721,22 @@ export class EndpointCore {
     this.events.push({ type: 'connection-event', connection: entry, event });
   }
 
-  private endHandshake(entry: EndpointConnection): void {
+  private endHandshake(entry: EndpointConnection, completed: boolean): void {
     if (!entry.handshaking) return;
     entry.handshaking = false;
     if (entry.incoming) this.handshakes--;
+    if (completed) this.stats.handshakesCompleted++;
+    else this.stats.handshakesFailed++;
   }
 
   private remove(entry: EndpointConnection): void {
     if (entry.removed) return;
-    this.endHandshake(entry);
+    this.endHandshake(entry, false);
+    try {
+      addConnectionStats(this.closedTotals, entry.connection.stats());
+    } catch {
+      // A connection that throws here is already being contained (fail()); its figures are lost.
+    }
     entry.removed = true;
     for (const key of [...entry.routes]) this.unroute(entry, key);
     this.unindexRemote(entry, entry.remote);
@@ -723,11 +756,9 @@ export class EndpointCore {
       // Nothing more can be done for a connection that throws on close; it is dropped below.
     }
     this.remove(entry);
-    this.events.push({
-      type: 'connection-event',
-      connection: entry,
-      event: { type: 'closed', info: { code: TransportErrorCode.INTERNAL_ERROR, application: false, reason: `internal error: ${reason}`, remote: false, cause: 'close' } },
-    });
+    const info = { code: TransportErrorCode.INTERNAL_ERROR, application: false, reason: `internal error: ${reason}`, remote: false, cause: 'close' as const };
+    this.stats.closes[closeReasonOf(info)]++;
+    this.events.push({ type: 'connection-event', connection: entry, event: { type: 'closed', info } });
   }
 }
 

@@ -2,6 +2,7 @@
 // datagrams, events and timers a test queues. No protocol logic.
 import { createHash } from 'node:crypto';
 import type { ConnectionEvent, ConnectionState, OutgoingDatagram, PathAddress, QuicConnectionApi } from '../../../src/quic/connection/api.js';
+import type { ConnectionStats } from '../../../src/quic/connection/connection-stats.js';
 import { BufferWriter } from '../../../src/quic/wire/buffer.js';
 import { QUIC_VERSION_1, writeLongHeader, finishLongHeader } from '../../../src/quic/wire/header.js';
 
@@ -14,6 +15,12 @@ export class StubConnection implements QuicConnectionApi {
   readonly closes: Array<{ code: number; reason?: string; application?: boolean }> = [];
   timer: number | undefined;
   throwOnReceive = false;
+  /** What stats() reports; tests set the fields they look at. */
+  statsValue: ConnectionStats = {
+    datagramsSent: 0, bytesSent: 0, datagramsReceived: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0,
+    packetsLost: 0, probeTimeouts: 0, smoothedRttMs: 333, minRttMs: 0, latestRttMs: 0, rttVarianceMs: 166.5,
+    congestionWindow: 12_000, bytesInFlight: 0, pathMtu: 1200, keyUpdates: 0, pathMigrations: 0, handshakeMs: undefined,
+  };
 
   receive(datagram: Uint8Array, path: PathAddress, now: number): void {
     if (this.throwOnReceive) throw new Error('stub receive failure');
@@ -31,6 +38,9 @@ export class StubConnection implements QuicConnectionApi {
   }
   pollEvent(): ConnectionEvent | undefined {
     return this.events.shift();
+  }
+  stats(): ConnectionStats {
+    return { ...this.statsValue };
   }
   openStream(_bidirectional: boolean): number | undefined {
     return undefined;

@@ -1,5 +1,5 @@
-// The UDP endpoint's backpressure from the socket: sends carry no completion callback, so a full kernel
-// send buffer shows only as datagrams queued in node:dgram (socket.getSendQueueCount()). At
+// The UDP endpoint's backpressure from the socket: a full kernel send buffer shows as datagrams queued in
+// node:dgram (socket.getSendQueueCount()). At
 // maxSendsInFlight queued the endpoint stops polling its connections and looks again shortly
 // (udp-endpoint.ts sendBlocked), so memory stays bounded and sending resumes by itself. Loopback never
 // fills the kernel buffer here, so the test stands in for it by reporting a full queue from the socket.
@@ -75,4 +75,45 @@ test('endClosingEarly waits while the socket still holds queued datagrams: closi
     socket.getSendQueueCount = realCount;
     await conn.closed;
   }
+});
+
+test('sends the kernel refuses are counted with their error code; QUIC recovers the lost datagrams', async (t) => {
+  const server = new QuicServer({ cert: pem('server-ecdsa-chain.pem'), key: pem('server-ecdsa-key.pem'), alpn: ['mqtt'] });
+  t.after(() => server.close({ graceMs: 0 }));
+  let received = 0;
+  server.on('connection', (conn) => conn.on('stream', (s: QuicStream) => s.on('data', (d: Buffer) => (received += d.length))));
+  const { port } = await server.listen(0, '127.0.0.1');
+  const client = await QuicClient.create({ host: '127.0.0.1' });
+  t.after(() => client.close({ graceMs: 0 }));
+  const conn = await client.connect({ host: '127.0.0.1', port, alpn: ['mqtt'], ca: [pem('ca.pem')], serverName: 'localhost' });
+  const stream = await conn.openStream();
+  const endpoint = client.endpoint;
+  assert.equal(endpoint.sendErrors, 0);
+  const sentBefore = endpoint.datagramsSent;
+  assert.ok(sentBefore >= 2, 'the handshake datagrams were counted');
+
+  // node:dgram reports a failed send only to the completion callback: the next three sends fail as a
+  // kernel out of buffer space would fail them (ENOBUFS), and never leave.
+  const socket = (endpoint as unknown as { socket: Socket }).socket;
+  const realSend = socket.send.bind(socket) as (...args: unknown[]) => void;
+  let failures = 3;
+  socket.send = ((...args: unknown[]) => {
+    if (failures > 0) {
+      failures--;
+      const callback = args[args.length - 1] as (err: Error | null) => void;
+      process.nextTick(callback, Object.assign(new Error('send ENOBUFS'), { code: 'ENOBUFS', syscall: 'send' }));
+      return;
+    }
+    realSend(...args);
+  }) as typeof socket.send;
+  t.after(() => {
+    socket.send = realSend as typeof socket.send;
+  });
+
+  stream.write(Buffer.alloc(20_000, 2));
+  for (let i = 0; i < 300 && received < 20_000; i++) await sleep(10);
+  assert.equal(received, 20_000, 'every byte arrived, the failed datagrams retransmitted');
+  assert.equal(endpoint.sendErrors, 3);
+  assert.equal(endpoint.lastSendError, 'ENOBUFS');
+  assert.ok(endpoint.datagramsSent > sentBefore + 3);
 });
