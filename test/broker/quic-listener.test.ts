@@ -32,6 +32,7 @@ function quicConfig(extra: Partial<QuicListenerConfig> = {}): QuicListenerConfig
     retry: false,
     enable_0rtt: false, disable_1rtt_encryption: false,
     congestion_control: 'cubic',
+    spin_bit: true,
     ...extra,
   };
 }

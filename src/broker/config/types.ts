@@ -49,6 +49,8 @@ export interface QuicListenerConfig extends ListenerCommon {
   enable_0rtt: boolean;
   disable_1rtt_encryption: boolean;
   congestion_control: 'newreno' | 'cubic';
+  /** The latency spin bit (RFC 9000 §17.4). */
+  spin_bit: boolean;
 }
 
 export interface MqttConfig {

@@ -80,6 +80,7 @@ export class QuicListener implements Listener {
       enableEarlyData: config.enable_0rtt,
       idleTimeoutMs: config.idle_timeout,
       congestionControl: config.congestion_control,
+      spinBit: config.spin_bit,
       transport: { disable1RttEncryption: config.disable_1rtt_encryption },
     });
     this.server.on('connection', (conn) => this.onConnection(conn));

@@ -10,6 +10,7 @@
 //   token          a NEW_TOKEN token from an earlier connection (onNewToken), skips a Retry round trip
 //   onSessionTicket(ticket) / onNewToken(token)  called when the server issues them
 //   idleTimeoutMs, keepAliveIntervalMs, handshakeTimeoutMs
+//   spinBit        false: no latency spin bit (RFC 9000 §17.4)
 import { Duplex } from 'node:stream';
 import type { QuicConnectOptions } from '../../quic/endpoint/client.js';
 import type { QuicConnectionHandle } from '../../quic/endpoint/connection-handle.js';
@@ -49,6 +50,8 @@ export function quicConnectOptions(o: TransportConnectOptions): QuicConnectOptio
   if (extra['enableEarlyData'] === true) opts.enableEarlyData = true;
   // draft-banks-quic-disable-encryption: 1-RTT without packet protection if the broker offers it too.
   if (extra['disable1RttEncryption'] === true) opts.transport = { ...opts.transport, disable1RttEncryption: true };
+  // RFC 9000 §17.4: the latency spin bit lets on-path observers measure the RTT; false turns it off.
+  if (extra['spinBit'] === false) opts.limits = { ...opts.limits, spinBit: false };
   const token = extra['token'];
   if (token instanceof Uint8Array) opts.token = token;
   for (const key of ['idleTimeoutMs', 'keepAliveIntervalMs', 'handshakeTimeoutMs'] as const) {

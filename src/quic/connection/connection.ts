@@ -31,6 +31,7 @@ import {
   MIN_INITIAL_DATAGRAM_SIZE,
   parsePacket,
   QUIC_VERSION_1,
+  spinBitOf,
   splitCoalescedPackets,
   type ParsedLongHeaderPacket,
   type ParsedPacket,
@@ -74,6 +75,7 @@ import { hostOf, NetworkPath, PATH_CHALLENGE_LENGTH, PathManager, samePath } fro
 import { validatePeerTransportParameters, type ConnectionIdsSeen } from './peer-parameters.js';
 import { onFramesAcked, onFramesLost, type SentFrameOwners, type SentPacketInfo } from './sent-frames.js';
 import { ConnectionCounters, type ConnectionStats } from './connection-stats.js';
+import { newPathSpin } from './spin-bit.js';
 
 const SPACES: readonly PacketNumberSpace[] = ['initial', 'handshake', 'application'];
 /** RFC 9000 §18.2: the ack_delay_exponent default, until the peer's transport parameters arrive. */
@@ -296,7 +298,7 @@ export class QuicConnection implements QuicConnectionApi {
     this.pacer = new Pacer(limits.maxDatagramSize);
     this.streamState = this.newStreamManager();
     // The client knows the server's address; the server validates the client's (RFC 9000 §8.1).
-    this.paths = new PathManager(path, role === 'client', role === 'client', transport.activeConnectionIdLimit);
+    this.paths = new PathManager(path, role === 'client', role === 'client', transport.activeConnectionIdLimit, () => newPathSpin(limits.spinBit, opts.random));
     this.handshakeSink = this.makeHandshakeSink();
     this.frameTarget = this.makeFrameTarget();
     this.undecryptable = new UndecryptablePackets(limits.maxUndecryptablePackets);
@@ -908,7 +910,10 @@ export class QuicConnection implements QuicConnectionApi {
     // RFC 9001 §4.9.3: a server may discard 0-RTT keys once it receives a 1-RTT packet.
     this.zeroRttRead = undefined;
     keys.onPacketOpened(opened.keys, opened.packetNumber, now, this.threePto());
-    return this.processPacket(space, '1rtt', opened, pathAddr, now, arrivedOn);
+    if (!this.processPacket(space, '1rtt', opened, pathAddr, now, arrivedOn)) return false;
+    // The spin bit is outside header protection (RFC 9001 §5.4.1 masks only the low 5 bits).
+    this.paths.get(pathAddr).spin.onPacketReceived(opened.packetNumber, spinBitOf(datagram[p.packetStart]!), this.role === 'server');
+    return true;
   }
 
   private retryUndecryptable(now: number): void {
@@ -1611,7 +1616,7 @@ export class QuicConnection implements QuicConnectionApi {
   private headerFor(space: PacketNumberSpace, path: NetworkPath, zeroRtt = false): { long: LongHeaderSpec } | { short: ShortHeaderSpec } {
     const dcid = this.peerCidFor(path);
     if (space === 'application' && zeroRtt) return { long: { type: '0rtt', dcid, scid: this.localCid } };
-    if (space === 'application') return { short: { dcid, keyPhase: this.appKeys!.keyPhaseBit } };
+    if (space === 'application') return { short: { dcid, keyPhase: this.appKeys!.keyPhaseBit, spinBit: path.spin.bitFor(dcid) } };
     const long: LongHeaderSpec = { type: space, dcid, scid: this.localCid };
     if (space === 'initial' && this.role === 'client' && this.initialToken !== undefined) long.token = this.initialToken;
     return { long };

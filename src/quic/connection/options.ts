@@ -97,6 +97,12 @@ export interface ConnectionLimits {
   pacing: boolean;
   /** Skip a 1-RTT packet number now and then, to catch optimistic ACKs (RFC 9000 §21.4; packet-number-skipper.ts). */
   skipPacketNumbers: boolean;
+  /**
+   * The latency spin bit (RFC 9000 §17.4; spin-bit.ts), which lets on-path observers measure the RTT. Even
+   * when allowed it is off on a random one in 16 paths, as the RFC requires; false turns it off for this
+   * connection (random bits instead).
+   */
+  spinBit: boolean;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
@@ -121,6 +127,7 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   pmtuRaiseIntervalMs: 600_000,
   pacing: true,
   skipPacketNumbers: true,
+  spinBit: true,
 });
 
 export interface QuicConnectionCommonOptions {

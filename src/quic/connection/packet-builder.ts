@@ -29,6 +29,8 @@ export interface LongHeaderSpec {
 export interface ShortHeaderSpec {
   dcid: Uint8Array;
   keyPhase: 0 | 1;
+  /** RFC 9000 §17.4 latency spin bit (0 when absent). */
+  spinBit?: 0 | 1;
 }
 
 /** A packet being filled. */
@@ -236,7 +238,8 @@ export class DatagramBuilder {
       pnOffset = layout.pnOffset;
     } else {
       type = '1rtt';
-      pnOffset = writeShortHeader(w, { dcid: header.short.dcid, keyPhase: header.short.keyPhase, packetNumber, packetNumberLength: pnLength });
+      const short = header.short;
+      pnOffset = writeShortHeader(w, { dcid: short.dcid, keyPhase: short.keyPhase, spinBit: short.spinBit, packetNumber, packetNumberLength: pnLength });
     }
     const p = new PacketInProgress(type, space, w, start, this.limit, protector, packetNumber, pnLength, pnOffset, layout);
     this.open = p;

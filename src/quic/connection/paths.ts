@@ -2,6 +2,10 @@
 // validated (§8), the anti-amplification budget before that (§8.1), and path validation with
 // PATH_CHALLENGE / PATH_RESPONSE (§8.2).
 import type { PathAddress } from './api.js';
+import { PathSpin } from './spin-bit.js';
+
+/** A spin bit that is off and always 0 (paths made without a connection's policy, e.g. in tests). */
+const SPIN_OFF = (): PathSpin => new PathSpin(false, 0, () => 0);
 
 /** RFC 9000 §8.1: before validation, at most three times the bytes received. */
 export const AMPLIFICATION_FACTOR = 3;
@@ -44,9 +48,13 @@ export class NetworkPath {
   /** The outstanding (or last) validation re-checks a path already validated (RFC 9000 §9.3.3). */
   revalidating = false;
 
-  constructor(address: PathAddress, validated: boolean) {
+  /** The latency spin bit on this path (RFC 9000 §17.4); off unless the connection gives one. */
+  readonly spin: PathSpin;
+
+  constructor(address: PathAddress, validated: boolean, spin: PathSpin = SPIN_OFF()) {
     this.address = { local: address.local, remote: address.remote };
     this.validated = validated;
+    this.spin = spin;
   }
 
   /** Bytes we may still send to an unvalidated address (RFC 9000 §8.1). */
@@ -99,8 +107,14 @@ export class PathManager {
   /** New paths start validated for a client: it knows the server's address (RFC 9000 §8). */
   private readonly newPathsValidated: boolean;
 
-  constructor(initial: PathAddress, validated: boolean, newPathsValidated: boolean, maxProbes: number) {
-    this.current = new NetworkPath(initial, validated);
+  constructor(
+    initial: PathAddress,
+    validated: boolean,
+    newPathsValidated: boolean,
+    maxProbes: number,
+    private readonly newSpin: () => PathSpin = SPIN_OFF,
+  ) {
+    this.current = new NetworkPath(initial, validated, newSpin());
     this.newPathsValidated = newPathsValidated;
     this.maxProbes = maxProbes;
   }
@@ -119,7 +133,7 @@ export class PathManager {
     let p = this.probes.get(key);
     if (p === undefined) {
       if (this.probes.size >= this.maxProbes) this.probes.delete(this.probes.keys().next().value as string);
-      p = new NetworkPath(addr, this.newPathsValidated);
+      p = new NetworkPath(addr, this.newPathsValidated, this.newSpin());
       this.probes.set(key, p);
     }
     return p;

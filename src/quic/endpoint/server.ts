@@ -43,6 +43,8 @@ export interface QuicServerOptions {
   /** max_idle_timeout (ms, RFC 9000 §10.1). */
   idleTimeoutMs?: number;
   congestionControl?: CongestionAlgorithm;
+  /** The latency spin bit (RFC 9000 §17.4, limits.spinBit); false turns it off for every connection. */
+  spinBit?: boolean;
   /** CAs to verify client certificates with; with requestClientCertificate this is mutual TLS. */
   ca?: Array<string | Uint8Array>;
   requestClientCertificate?: boolean;
@@ -99,6 +101,7 @@ export class QuicServer extends EventEmitter<{ connection: [QuicConnectionHandle
     if (o.idleTimeoutMs !== undefined) transport.maxIdleTimeout = o.idleTimeoutMs;
     const limits: Partial<ConnectionLimits> = { ...o.limits };
     if (o.congestionControl !== undefined) limits.congestionControl = o.congestionControl;
+    if (o.spinBit !== undefined) limits.spinBit = o.spinBit;
     const keylog = o.keylog ?? keyLoggerFromEnv();
     const createConnection = serverConnectionFactory(this.tls, {
       alpn: o.alpn,

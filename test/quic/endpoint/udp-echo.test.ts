@@ -405,3 +405,20 @@ test('closing from the handshake event still completes the server\'s handshake: 
   assert.equal(info.reason, 'just checking');
   assert.equal(info.remote, true);
 });
+
+test('spinBit: false turns the latency spin bit off for every server connection (RFC 9000 §17.4 administrator switch)', async (t) => {
+  const spinOn = (conn: QuicConnectionHandle): boolean =>
+    (conn.connection as unknown as { paths: { current: { spin: { enabled: boolean } } } }).paths.current.spin.enabled;
+  const client = await QuicClient.create({ host: '127.0.0.1' });
+  t.after(() => client.close({ graceMs: 0 }));
+  for (const spinBit of [undefined, false]) {
+    const { port, connections } = await echoServer(t, spinBit === undefined ? {} : { spinBit });
+    // Ten connections: with the bit allowed, each path has it off with probability 1/16 only.
+    for (let i = 0; i < 10; i++) await client.connect(clientOptions(port));
+    for (let i = 0; i < 100 && connections.length < 10; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(connections.length, 10);
+    const on = connections.filter(spinOn).length;
+    if (spinBit === false) assert.equal(on, 0);
+    else assert.ok(on >= 1, 'allowed by default');
+  }
+});
