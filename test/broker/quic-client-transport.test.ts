@@ -59,6 +59,8 @@ test('option mapping: ALPN "mqtt" unless given, TLS settings, QUIC extras from t
   assert.equal(full.idleTimeoutMs, 5000);
   assert.equal(full.keepAliveIntervalMs, undefined, 'invalid numbers are ignored');
   assert.equal(full.handshakeTimeoutMs, undefined);
+  assert.equal(full.limits, undefined, 'the spin bit stays at its default');
+  assert.deepEqual(quicConnectOptions(transportOptions({ transportOptions: { spinBit: false } })).limits, { spinBit: false });
 });
 
 test('writes made before the QUIC stream exists are delivered once it opens, then data flows both ways', async (t) => {
