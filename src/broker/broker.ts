@@ -58,6 +58,8 @@ export class Broker {
   private readonly sessions: SessionRegistry;
   private readonly ctx: BrokerContext;
   private readonly channels = new Set<Channel>();
+  /** Channels by their transport stream: MQTT over QUIC data streams find their control channel here. */
+  private readonly channelByStream = new WeakMap<Duplex, Channel>();
   private listeners: Listener[] = [];
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private housekeepingTimer: NodeJS.Timeout | undefined;
@@ -100,6 +102,8 @@ export class Broker {
       },
       onChannelClosed: (ch, wasConnected) => {
         broker.channels.delete(ch);
+        // A data stream is part of its connection, counted once (by its control channel).
+        if (ch.isDataStream) return;
         if (wasConnected) broker.connected--;
         broker.brokerMetrics.connections.dec({ listener: ch.info.listener });
       },
@@ -178,10 +182,21 @@ export class Broker {
       stream.destroy();
       return;
     }
+    if (info.controlStream !== undefined) {
+      const control = this.channelByStream.get(info.controlStream);
+      if (control === undefined || control.state === 'closed') {
+        stream.destroy();
+        return;
+      }
+      this.channels.add(new Channel(this.ctx, stream, info, control));
+      return;
+    }
     this.brokerMetrics.connections.inc({ listener: info.listener });
     this.brokerMetrics.connectionsTotal.inc({ listener: info.listener });
     this.brokerMetrics.connectionsEver++;
-    this.channels.add(new Channel(this.ctx, stream, info));
+    const channel = new Channel(this.ctx, stream, info);
+    this.channels.add(channel);
+    this.channelByStream.set(stream, channel);
   }
 
   /** Stores (when retained) and routes a message to every matching session; returns how many. */

@@ -89,6 +89,23 @@ export class SessionRegistry {
   }
 
   /**
+   * A session of its own for an MQTT over QUIC data stream (channel.ts): its subscriptions and QoS state
+   * belong to the stream and end with it (expiry 0, no will), like EMQX's per-stream channels. `id` is
+   * `<clientId>\u0000<n>`, which no client id can take (router.ts SUBSCRIBER_SUFFIX_SEPARATOR).
+   */
+  openDataStream(id: string, outlet: SessionOutlet): Session {
+    const session = new Session(
+      id,
+      { maxQueueLength: this.deps.mqtt.max_mqueue_len, overflow: this.deps.mqtt.mqueue_overflow, storeQos0: this.deps.mqtt.mqueue_store_qos0 },
+      (_s, _d, reason) => this.deps.metrics.countDropped(reason),
+    );
+    session.outlet = outlet;
+    this.sessions.set(id, session);
+    this.deps.metrics.sessions.set(this.sessions.size);
+    return session;
+  }
+
+  /**
    * The connection of a session closed. With a will, it is published now or after its delay; the
    * session ends now (expiry 0) or when its expiry interval has passed.
    */

@@ -6,77 +6,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { connect as mqttConnect, type MqttClient } from '../../src/client/index.js';
 import { createQuicListener, MqttQuicErrorCode, QuicListener } from '../../src/broker/listeners/quic-listener.js';
-import type { QuicListenerConfig } from '../../src/broker/config/types.js';
-import type { BrokerOptions } from '../../src/broker/broker.js';
 import { connectQuic } from '../../src/quic/endpoint/client.js';
-import type { QuicStream } from '../../src/quic/endpoint/quic-stream.js';
 import { QuicStreamResetError } from '../../src/quic/endpoint/errors.js';
 import { certPath } from '../helpers/certs.js';
 import { ensureQuicGoPeer } from '../helpers/interop.js';
 import { UdpRelay } from '../helpers/udp-relay.js';
 import { startBroker, connectRecording, nextMessage, endClient, type TestBroker } from './helpers.js';
+import { encode, quicBroker, quicClient, quicConfig, rawQuicSession, readCa, WAIT_MS, within } from './quic-helpers.js';
 
-const WAIT_MS = 5000;
-
-function quicConfig(extra: Partial<QuicListenerConfig> = {}): QuicListenerConfig {
-  return {
-    enabled: true,
-    bind: '127.0.0.1:0',
-    max_connections: 100,
-    keyfile: certPath('server-ecdsa-key.pem'),
-    certfile: certPath('server-ecdsa-chain.pem'),
-    idle_timeout: 15_000,
-    max_handshakes: 100,
-    retry: false,
-    enable_0rtt: false, disable_1rtt_encryption: false,
-    congestion_control: 'cubic',
-    spin_bit: true,
-    ...extra,
-  };
-}
-
-async function quicBroker(t: { after: (fn: () => unknown) => void }, extra: Partial<QuicListenerConfig> = {}, options: Omit<BrokerOptions, 'config'> = {}): Promise<TestBroker & { quicPort: number }> {
-  const b = await startBroker({ listeners: { quic: { default: quicConfig(extra) } } }, { quicListenerFactory: createQuicListener, ...options });
-  t.after(() => b.stop());
-  return Object.assign(b, { quicPort: b.port('quic:default') });
-}
-
-async function quicClient(port: number, options: Record<string, unknown> = {}): Promise<MqttClient> {
-  return mqttConnect({ url: `quic://127.0.0.1:${port}`, tls: { caFile: certPath('ca.pem') }, connectTimeoutMs: WAIT_MS, ...options });
-}
-
-async function readCa(): Promise<Buffer> {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(certPath('ca.pem'));
-}
-
-function within<T>(p: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)))]).finally(() => clearTimeout(timer));
-}
-
-/** MQTT packets read from a QUIC stream. */
-function packetReader(stream: QuicStream, protocolVersion: 4 | 5 = 5): { next(): Promise<Packet> } {
-  const parser = mqttPacket.parser({ protocolVersion });
-  const queue: Packet[] = [];
-  const waiters: Array<(p: Packet) => void> = [];
-  parser.on('packet', (p: Packet) => {
-    const w = waiters.shift();
-    if (w) w(p);
-    else queue.push(p);
-  });
-  stream.on('data', (d: Buffer) => parser.parse(d));
-  return {
-    next: () => {
-      const p = queue.shift();
-      return p !== undefined ? Promise.resolve(p) : within(new Promise<Packet>((resolve) => waiters.push(resolve)), 'an MQTT packet');
-    },
-  };
-}
-
-const encode = (p: Packet, protocolVersion: 4 | 5 = 5): Buffer => mqttPacket.generate(p, { protocolVersion });
 
 test('quic:// with our client library: publish and subscribe at QoS 0, 1 and 2 across QUIC and TCP', async (t) => {
   const b = await quicBroker(t);
@@ -157,16 +95,6 @@ async function willWatcher(b: TestBroker, topic: string) {
   return client;
 }
 
-async function rawQuicSession(port: number, clientId: string, willTopic: string) {
-  const conn = await connectQuic({ host: '127.0.0.1', port, alpn: ['mqtt'], ca: [await readCa()] });
-  const stream = await conn.openStream();
-  stream.on('error', () => undefined);
-  const reader = packetReader(stream);
-  stream.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId, keepalive: 30, will: { topic: willTopic, payload: Buffer.from(`${clientId} is gone`), qos: 1, retain: false } }));
-  const connack = await reader.next();
-  assert.equal(connack.cmd, 'connack');
-  return { conn, stream, reader };
-}
 
 test('resetting the MQTT stream is a transport loss: the will is published and the connection closes', async (t) => {
   const b = await quicBroker(t);
@@ -222,8 +150,8 @@ test('DISCONNECT then FIN: no will, the broker ends its side and the connection 
   assert.equal(late, 'none');
 });
 
-test('a second stream is refused with EXTRA_STREAM_REFUSED; the MQTT stream keeps working', async (t) => {
-  const b = await quicBroker(t);
+test('single-stream mode (max_data_streams = 0): a second stream is refused with EXTRA_STREAM_REFUSED; the MQTT stream keeps working', async (t) => {
+  const b = await quicBroker(t, { max_data_streams: 0 });
   const { conn, stream, reader } = await rawQuicSession(b.quicPort, 'two-streams', 'wills/x');
   t.after(() => conn.close());
   const extra = await conn.openStream();

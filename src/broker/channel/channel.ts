@@ -13,6 +13,7 @@ import type { ConnectionInfo } from '../connection-info.js';
 import type { Session, SessionOutlet } from '../session.js';
 import type { WillSpec } from '../session-registry.js';
 import type { Delivery } from '../message.js';
+import { SUBSCRIBER_SUFFIX_SEPARATOR } from '../router/router.js';
 import { OutboundPublisher } from './outbound-publisher.js';
 import { WriteBatcher } from './write-batcher.js';
 import { PublisherFlow } from './publisher-flow.js';
@@ -38,6 +39,12 @@ export interface CloseOptions {
 const DEFAULT_RECEIVE_MAXIMUM = 65535;
 /** MQTT 5.0 §3.1.2.24: no Maximum Packet Size means no limit beyond the protocol's own (268435455+5). */
 const PROTOCOL_MAX_PACKET_SIZE = 268435460;
+/**
+ * MQTT over QUIC data streams (EMQX multi-stream, EIP-0023) carry these packets only; CONNECT, PINGREQ,
+ * DISCONNECT and AUTH belong to the control stream.
+ */
+const DATA_STREAM_PACKETS: ReadonlySet<Packet['cmd']> = new Set<Packet['cmd']>(['publish', 'puback', 'pubrec', 'pubrel', 'pubcomp', 'subscribe', 'unsubscribe']);
+
 /** After sending our last packet, how long the peer gets to read it before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 /**
@@ -97,11 +104,22 @@ export class Channel implements SessionOutlet {
     this.yielded = false;
     this.processFrames();
   };
+  /** Control channel: its MQTT over QUIC data streams, waiting for CONNECT to complete or running. */
+  private dataStreams: Set<Channel> | undefined;
+  private dataStreamsOpened = 0;
 
+  /**
+   * `control`: this channel is an MQTT over QUIC data stream of that connection (EMQX multi-stream,
+   * EIP-0023). It sends no CONNECT: once the control channel is connected it takes over its client's
+   * identity, protocol version and limits, and gets a session of its own (expiry 0) for the subscriptions
+   * made on it, whose messages it delivers, and for its QoS 1/2 state. It carries PUBLISH, the acks,
+   * SUBSCRIBE and UNSUBSCRIBE; it ends with its stream or with the control channel, without a will.
+   */
   constructor(
     readonly ctx: BrokerContext,
     readonly stream: Duplex,
     readonly info: ConnectionInfo,
+    readonly control?: Channel,
   ) {
     this.framer = new PacketFramer(ctx.config.mqtt.max_packet_size);
     this.writer = new WriteBatcher(stream);
@@ -111,11 +129,57 @@ export class Channel implements SessionOutlet {
     stream.on('close', () => this.close({ reason: 'connection closed', publishWill: true }));
     stream.on('error', (err: Error) => this.close({ reason: `transport error: ${err.message}`, publishWill: true }));
     stream.on('drain', () => this.onDrain());
+    if (control !== undefined) {
+      // Read nothing until the control channel's CONNECT has completed (EIP-0023 lets clients open data
+      // streams without waiting for CONNACK); its idle_timeout bounds the wait.
+      this.blocked = true;
+      control.adoptDataStream(this);
+      return;
+    }
     // MQTT 5.0 §4.13 / EMQX idle_timeout: a connection that does not send CONNECT in time is closed.
     this.connectTimer = setTimeout(
       () => this.close({ reason: 'CONNECT not completed within idle_timeout', publishWill: false }),
       ctx.config.mqtt.idle_timeout,
     );
+  }
+
+  get isDataStream(): boolean {
+    return this.control !== undefined;
+  }
+
+  /** Control channel: a data stream of this connection; started now if CONNECT has completed. */
+  private adoptDataStream(data: Channel): void {
+    if (this.state === 'closed') {
+      data.close({ reason: 'control stream closed', publishWill: false });
+      return;
+    }
+    (this.dataStreams ??= new Set()).add(data);
+    if (this.state === 'connected') this.startDataStream(data);
+  }
+
+  /** Control channel, once connected: gives a data stream the client's identity and a session of its own. */
+  private startDataStream(data: Channel): void {
+    if (data.state !== 'awaiting_connect') return;
+    data.version = this.version;
+    data.decoder.setProtocolVersion(this.version);
+    data.clientId = this.clientId;
+    data.username = this.username;
+    data.superuser = this.superuser;
+    data.clientReceiveMaximum = this.clientReceiveMaximum;
+    data.clientMaxPacketSize = this.clientMaxPacketSize;
+    data.clientTopicAliasMaximum = this.clientTopicAliasMaximum;
+    data.problemInformation = this.problemInformation;
+    data.receiveMaximum = this.receiveMaximum;
+    data.topicAliasMaximum = this.topicAliasMaximum;
+    data.session = this.ctx.sessions.openDataStream(`${this.clientId}${SUBSCRIBER_SUFFIX_SEPARATOR}${++this.dataStreamsOpened}`, data);
+    data.state = 'connected';
+    data.blocked = false;
+    data.processFrames();
+  }
+
+  /** A packet arrived on one of this connection's data streams: the client is alive (keepalive). */
+  private touch(now: number): void {
+    this.lastReceivedAt = now;
   }
 
   get isV5(): boolean {
@@ -158,6 +222,7 @@ export class Channel implements SessionOutlet {
       if (!frame) break;
       handled++;
       this.lastReceivedAt = this.ctx.now();
+      this.control?.touch(this.lastReceivedAt);
       try {
         this.handleFrame(frame);
       } catch (e) {
@@ -265,9 +330,14 @@ export class Channel implements SessionOutlet {
           if (this.connectTimer) clearTimeout(this.connectTimer);
           this.connectTimer = undefined;
           this.blocked = false;
-          if (this.state === 'connected') this.processFrames();
+          if (this.state !== 'connected') return;
+          if (this.dataStreams !== undefined) for (const d of this.dataStreams) this.startDataStream(d);
+          this.processFrames();
         });
       return;
+    }
+    if (this.control !== undefined && !DATA_STREAM_PACKETS.has(packet.cmd)) {
+      return this.protocolViolation(ReasonCode.ProtocolError, `${packet.cmd} on a data stream (EIP-0023 allows PUBLISH, its acks, SUBSCRIBE and UNSUBSCRIBE)`);
     }
     switch (packet.cmd) {
       case 'publish':
@@ -437,7 +507,8 @@ export class Channel implements SessionOutlet {
   close(opts: CloseOptions): void {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
-    if (wasConnected && this.isV5 && opts.disconnectCode !== undefined) {
+    // A data stream carries no DISCONNECT (EIP-0023): it just ends, and the connection goes on.
+    if (wasConnected && this.isV5 && opts.disconnectCode !== undefined && this.control === undefined) {
       this.send({ cmd: 'disconnect', reasonCode: opts.disconnectCode, properties: { reasonString: opts.reason } });
     }
     this.state = 'closed';
@@ -461,9 +532,17 @@ export class Channel implements SessionOutlet {
     if (wasConnected && this.session) {
       this.ctx.sessions.detach(this.session, opts.publishWill ? this.will : undefined);
     }
+    this.control?.dataStreams?.delete(this);
+    if (this.dataStreams !== undefined) {
+      // The control stream's end is the connection's (EIP-0023): its data streams go with it.
+      const streams = [...this.dataStreams];
+      this.dataStreams = undefined;
+      for (const d of streams) d.close({ reason: 'control stream closed', publishWill: false });
+    }
     this.will = undefined;
     const log = { clientId: this.clientId || undefined, listener: this.info.listener, remote: this.info.remoteAddress, reason: opts.reason };
-    if (wasConnected) this.ctx.logger.info(log, 'client disconnected');
+    if (this.control !== undefined) this.ctx.logger.debug(log, 'data stream closed');
+    else if (wasConnected) this.ctx.logger.info(log, 'client disconnected');
     else this.ctx.logger.debug(log, 'connection closed before CONNECT completed');
   }
 }

@@ -71,7 +71,8 @@ export function handleSubscribe(ch: Channel, packet: ISubscribePacket): void {
       ...(subId !== undefined ? { subscriptionId: subId } : {}),
     };
     session.subscriptions.set(full, { filter, ...(group !== undefined ? { group } : {}), options });
-    ctx.router.subscribe(ch.clientId, filter, options, group);
+    // The session's id is the router key: the client id, or a data stream's own (channel.ts).
+    ctx.router.subscribe(session.clientId, filter, options, group);
     granted.push(qos);
     // MQTT 5.0 §3.8.3.1 Retain Handling: 0 always, 1 only for a new subscription, 2 never; and no
     // retained messages for shared subscriptions (§4.8.2).

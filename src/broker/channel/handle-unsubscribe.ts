@@ -31,7 +31,7 @@ export function handleUnsubscribe(ch: Channel, packet: IUnsubscribePacket): void
       continue;
     }
     session.subscriptions.delete(full);
-    ctx.router.unsubscribe(ch.clientId, stored.filter, stored.group);
+    ctx.router.unsubscribe(session.clientId, stored.filter, stored.group);
     codes.push(ReasonCode.Success);
   }
   ctx.metrics.subscriptions.set(ctx.router.subscriptionCount);

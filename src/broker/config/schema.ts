@@ -100,6 +100,7 @@ export const listenerSchemas: Record<ListenerType, SchemaNode> = {
     enable_0rtt: bool(false, 'Accept 0-RTT early data on resumed connections (RFC 9001 §4.6); replayable, so off by default.'),
     disable_1rtt_encryption: bool(false, 'Offer to run 1-RTT packets without packet protection (draft-banks-quic-disable-encryption, transport parameter 0xBAAD as msquic sends it); used only with clients that offer it too. The TLS 1.3 handshake still authenticates both ends, but MQTT traffic is then readable and alterable by anyone on the path: only for networks both ends trust completely.'),
     congestion_control: oneOf('newreno', ['newreno', 'cubic'], 'Congestion controller (RFC 9002 §7 NewReno, RFC 9438 CUBIC).'),
+    max_data_streams: int(16, 0, 1000, 'MQTT over QUIC multi-stream (EMQX EIP-0023): data streams a client may have open at once besides its first (control) stream, each with its own subscriptions, QoS 1/2 state and flow, so one slow topic does not hold up another. 0 keeps single-stream mode: every further stream is refused.'),
     spin_bit: bool(true, 'The latency spin bit (RFC 9000 §17.4), from which on-path observers can measure the RTT of a connection. Off on a random one in 16 paths even when on, as the RFC requires; false turns it off for every connection of this listener.'),
   }),
 };

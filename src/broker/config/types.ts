@@ -49,6 +49,8 @@ export interface QuicListenerConfig extends ListenerCommon {
   enable_0rtt: boolean;
   disable_1rtt_encryption: boolean;
   congestion_control: 'newreno' | 'cubic';
+  /** MQTT over QUIC data streams open at once besides the control stream (EIP-0023); 0 = single stream. */
+  max_data_streams: number;
   /** The latency spin bit (RFC 9000 §17.4). */
   spin_bit: boolean;
 }

@@ -3,6 +3,9 @@
 // travels on it. That stream is handed to the broker core as a Duplex, like a TCP socket. Closing the
 // stream (either side) closes the connection; the connection closing (error, idle timeout, stateless
 // reset) ends the stream, which the broker sees as a transport loss (will, session expiry), as over TCP.
+// Multi-stream (EMQX EIP-0023): that first stream is the control stream; further client bidirectional
+// streams, up to max_data_streams at once, are data streams, handed to the broker with the control
+// stream they belong to. A data stream ending does not end the connection.
 import { readFileSync } from 'node:fs';
 import type { QuicListenerConfig } from '../config/types.js';
 import type { Listener, ListenerAddress, ListenerDeps } from './listener.js';
@@ -44,7 +47,7 @@ export const MqttQuicErrorCode = {
   STREAM_ABORTED: 0x1,
   /** No MQTT stream was opened in time. */
   NO_STREAM: 0x2,
-  /** The client opened a second stream; this broker carries MQTT on the first one only. */
+  /** A stream this listener does not take: a unidirectional one, or any beyond the first in single-stream mode. */
   EXTRA_STREAM_REFUSED: 0x3,
 } as const;
 
@@ -81,7 +84,11 @@ export class QuicListener implements Listener {
       idleTimeoutMs: config.idle_timeout,
       congestionControl: config.congestion_control,
       spinBit: config.spin_bit,
-      transport: { disable1RttEncryption: config.disable_1rtt_encryption },
+      transport: {
+        disable1RttEncryption: config.disable_1rtt_encryption,
+        // The control stream plus the data streams (RFC 9000 §4.6: MAX_STREAMS is raised as streams end).
+        ...(config.max_data_streams > 0 ? { initialMaxStreamsBidi: 1 + config.max_data_streams } : {}),
+      },
     });
     this.server.on('connection', (conn) => this.onConnection(conn));
     this.server.on('error', (err) => deps.logger.error({ listener: this.id, err }, 'listener error'));
@@ -146,10 +153,15 @@ export class QuicListener implements Listener {
       log.debug({ listener: this.id, remote, code: info.code, application: info.application, reason: info.reason, cause: info.cause }, 'QUIC connection closed');
     });
     conn.on('stream', (stream) => {
-      // EMQX: the first client-initiated bidirectional stream carries MQTT; we do not multiplex further streams.
+      // EMQX: the first client-initiated bidirectional stream carries MQTT (the control stream); further
+      // bidirectional ones are data streams (EIP-0023), unless max_data_streams is 0.
       const bidirectional = (stream.id & STREAM_UNIDIRECTIONAL_BIT) === 0;
-      if (mqttStream !== undefined || !bidirectional) {
+      if (!bidirectional || (mqttStream !== undefined && this.config.max_data_streams === 0)) {
         stream.abort(MqttQuicErrorCode.EXTRA_STREAM_REFUSED);
+        return;
+      }
+      if (mqttStream !== undefined) {
+        this.deps.accept(stream, { listener: this.id, remoteAddress: remote, controlStream: mqttStream });
         return;
       }
       clearTimeout(noStream);

@@ -22,6 +22,19 @@ export interface RouteTarget {
   subscriptionIds: number[];
 }
 
+/**
+ * Separates a client id from the suffix of a session of its own that is not its MQTT session (an MQTT over
+ * QUIC data stream: `<clientId>\u0000<stream>`). MQTT strings never contain U+0000 (MQTT 5.0 §1.5.4), so
+ * such ids never collide with a client's.
+ */
+export const SUBSCRIBER_SUFFIX_SEPARATOR = '\u0000';
+
+/** Whether the router key `subscriber` is the client `clientId` or one of its data streams (for No Local). */
+export function isSubscriberOf(subscriber: string, clientId: string): boolean {
+  if (subscriber === clientId) return true;
+  return subscriber.length > clientId.length && subscriber.charCodeAt(clientId.length) === 0 && subscriber.startsWith(clientId);
+}
+
 /** Targets found by linear search before match() builds an index by client id. */
 const AGGREGATE_LINEAR_LIMIT = 8;
 /** Shared by every target without Subscription Identifiers; never mutated (match() copies on add). */
@@ -86,7 +99,7 @@ export class Router {
     // so far is cheaper than a Map per message; past AGGREGATE_LINEAR_LIMIT an index takes over.
     let index: Map<string, RouteTarget> | undefined;
     this.plain.match(topic, (opt, clientId) => {
-      if (opt.noLocal && clientId === publisher) return;
+      if (opt.noLocal && publisher !== undefined && isSubscriberOf(clientId, publisher)) return;
       let t: RouteTarget | undefined;
       if (index) t = index.get(clientId);
       else for (let i = 0; i < out.length && !t; i++) if (out[i]!.clientId === clientId) t = out[i];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Router, type SubscriptionOptions } from '../../../src/broker/router/router.js';
+import { isSubscriberOf, Router, type SubscriptionOptions } from '../../../src/broker/router/router.js';
 import { SharedGroupPicker } from '../../../src/broker/router/shared-strategy.js';
 
 const opt = (o: Partial<SubscriptionOptions> = {}): SubscriptionOptions => ({ qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0, ...o });
@@ -70,4 +70,13 @@ test('strategies: random uses the injected source, sticky keeps its member, hash
   for (let i = 0; i < 5; i++) assert.equal(hash.pick(members, { publisher: 'pub-1' }), first);
   const seen = new Set(Array.from({ length: 40 }, (_, i) => hash.pick(members, { publisher: `p${i}` })));
   assert.ok(seen.size > 1);
+});
+
+test('isSubscriberOf: a client is its own subscriber and that of its data streams (<id>\\u0000<n>), of no other client', () => {
+  assert.equal(isSubscriberOf('c1', 'c1'), true);
+  assert.equal(isSubscriberOf('c1\u00003', 'c1'), true);
+  assert.equal(isSubscriberOf('c10', 'c1'), false, 'a longer client id is another client');
+  assert.equal(isSubscriberOf('c1', 'c1\u00003'), false);
+  assert.equal(isSubscriberOf('d1\u00003', 'c1'), false);
+  assert.equal(isSubscriberOf('', ''), true);
 });
