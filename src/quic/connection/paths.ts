@@ -5,7 +5,10 @@ import type { PathAddress } from './api.js';
 import { PathSpin } from './spin-bit.js';
 
 /** A spin bit that is off and always 0 (paths made without a connection's policy, e.g. in tests). */
-const SPIN_OFF = (): PathSpin => new PathSpin(false, 0, () => 0);
+const SPIN_OFF = (): PathSpin => new PathSpin(false, 0, ZERO_BYTES);
+function ZERO_BYTES(n: number): Uint8Array {
+  return new Uint8Array(n);
+}
 
 /** RFC 9000 §8.1: before validation, at most three times the bytes received. */
 export const AMPLIFICATION_FACTOR = 3;

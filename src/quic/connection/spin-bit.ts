@@ -19,7 +19,8 @@ export class PathSpin {
   constructor(
     readonly enabled: boolean,
     private disabledValue: 0 | 1,
-    private readonly randomBit: () => 0 | 1,
+    /** The connection's randomness (shared, not a closure per path: idle connections are many). */
+    private readonly random: (n: number) => Uint8Array,
   ) {}
 
   /** A 1-RTT packet from the peer was authenticated on this path (RFC 9000 §17.4). */
@@ -37,7 +38,7 @@ export class PathSpin {
         // RFC 9000 §17.4: "An endpoint resets the spin value for a network path to 0 when changing the
         // connection ID being used on that network path." A new ID must not be linkable by its bit either.
         this.value = 0;
-        this.disabledValue = this.randomBit();
+        this.disabledValue = (this.random(1)[0]! & 1) as 0 | 1;
       }
       this.lastCid = dcid;
     }
@@ -51,7 +52,6 @@ export class PathSpin {
  */
 export function newPathSpin(allowed: boolean, random: (n: number) => Uint8Array): PathSpin {
   const r = random(1)[0]!;
-  const randomBit = (): 0 | 1 => ((random(1)[0]! & 1) as 0 | 1);
   const enabled = allowed && r % SPIN_DISABLED_ONE_IN !== 0;
-  return new PathSpin(enabled, (r >> 7) as 0 | 1, randomBit);
+  return new PathSpin(enabled, (r >> 7) as 0 | 1, random);
 }

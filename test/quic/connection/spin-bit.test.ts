@@ -10,7 +10,7 @@ const cidA = Uint8Array.of(1, 2, 3, 4);
 const cidB = Uint8Array.of(5, 6, 7, 8);
 
 test('the server echoes the bit of the newest packet, the client inverts it; older packets change nothing', () => {
-  const server = new PathSpin(true, 0, () => 1);
+  const server = new PathSpin(true, 0, () => Uint8Array.of(1));
   assert.equal(server.bitFor(cidA), 0, 'starts at 0');
   server.onPacketReceived(5, 1, true);
   assert.equal(server.bitFor(cidA), 1);
@@ -19,7 +19,7 @@ test('the server echoes the bit of the newest packet, the client inverts it; old
   server.onPacketReceived(6, 0, true);
   assert.equal(server.bitFor(cidA), 0);
 
-  const client = new PathSpin(true, 0, () => 1);
+  const client = new PathSpin(true, 0, () => Uint8Array.of(1));
   client.onPacketReceived(0, 0, false);
   assert.equal(client.bitFor(cidA), 1);
   client.onPacketReceived(1, 1, false);
@@ -27,15 +27,15 @@ test('the server echoes the bit of the newest packet, the client inverts it; old
 });
 
 test('a new connection ID on the path resets the value to 0; a disabled bit ignores the peer and is redrawn per ID', () => {
-  const s = new PathSpin(true, 0, () => 1);
+  const s = new PathSpin(true, 0, () => Uint8Array.of(1));
   s.onPacketReceived(1, 1, true);
   assert.equal(s.bitFor(cidA), 1);
   assert.equal(s.bitFor(cidB), 0, 'reset when the connection ID changes');
   s.onPacketReceived(2, 1, true);
   assert.equal(s.bitFor(cidB), 1);
 
-  const draws: Array<0 | 1> = [1, 0];
-  const off = new PathSpin(false, 0, () => draws.shift()!);
+  const draws = [1, 0];
+  const off = new PathSpin(false, 0, () => Uint8Array.of(draws.shift()!));
   off.onPacketReceived(1, 1, true);
   assert.equal(off.bitFor(cidA), 0, 'the incoming value is ignored');
   assert.equal(off.bitFor(cidB), 1, 'a new random value for a new connection ID');
