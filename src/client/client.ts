@@ -26,6 +26,8 @@ import {
 import { describeReasonCode, isFailureReasonCode } from './reason-codes.js';
 import { checkTopicFilter, checkTopicName } from './topics.js';
 import type { TransportConnectOptions } from './transports.js';
+import { MqttDataStream } from './data-stream.js';
+import type { QuicConnectionHandle } from '../quic/endpoint/connection-handle.js';
 
 /** A message delivered by the broker. */
 export interface ReceivedMessage {
@@ -309,6 +311,27 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         } else resolve(codes);
       });
     });
+  }
+
+  /**
+   * Opens an MQTT over QUIC data stream (EMQX multi-stream, EIP-0023; quic:// only, once connected): a
+   * further QUIC stream of this connection with PUBLISH, SUBSCRIBE and UNSUBSCRIBE of its own, whose
+   * subscriptions deliver on it, so one topic's backlog or losses do not hold up another's. It ends with
+   * close(), with the connection, or when the broker ends it (its `max_data_streams` bounds how many may
+   * be open at once: beyond it this waits for one to end).
+   */
+  async openDataStream(): Promise<MqttDataStream> {
+    const quic = (this.engine.stream as { quicConnection?: QuicConnectionHandle } | undefined)?.quicConnection;
+    if (this.state !== 'connected' || quic === undefined) {
+      throw new MqttClientError('ERR_INVALID_OPTION', this.state !== 'connected' ? 'Not connected' : `Data streams need a quic:// connection, not ${this.options.scheme}://`);
+    }
+    let stream: Duplex;
+    try {
+      stream = await quic.openStream();
+    } catch (err) {
+      throw connectionClosed(`Cannot open a data stream: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return new MqttDataStream(stream, this.options.protocolVersion, this.options.messageBufferSize);
   }
 
   /**

@@ -49,3 +49,4 @@ export { reasonCodeName, describeReasonCode, describeConnackCode } from './reaso
 export { checkTopicName, checkTopicFilter } from './topics.js';
 // MQTT over QUIC: importing the transport registers the quic:// scheme (EMQX-compatible, ALPN "mqtt").
 export { quicTransport, MqttQuicStream } from './transports/quic.js';
+export { MqttDataStream, type MqttDataStreamEvents } from './data-stream.js';

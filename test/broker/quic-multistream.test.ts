@@ -11,7 +11,7 @@ import type { QuicConnectionHandle } from '../../src/quic/endpoint/connection-ha
 import type { QuicStream } from '../../src/quic/endpoint/quic-stream.js';
 import { QuicStreamResetError } from '../../src/quic/endpoint/errors.js';
 import { connectRecording, endClient } from './helpers.js';
-import { encode, packetReader, quicBroker, rawQuicSession, readCa, within } from './quic-helpers.js';
+import { encode, packetReader, quicBroker, quicClient, rawQuicSession, readCa, within } from './quic-helpers.js';
 
 /** A data stream of `conn` with a packet reader, errors kept quiet. */
 async function dataStream(conn: QuicConnectionHandle): Promise<{ stream: QuicStream; reader: ReturnType<typeof packetReader> }> {
@@ -178,4 +178,57 @@ test('unidirectional streams are refused with EXTRA_STREAM_REFUSED in multi-stre
   const [err] = await within(errored, 'refusal');
   assert.ok(err instanceof QuicStreamResetError);
   assert.equal(err.applicationErrorCode, MqttQuicErrorCode.EXTRA_STREAM_REFUSED);
+});
+
+test('client library: openDataStream() subscribes and publishes on a data stream at QoS 0, 1 and 2', async (t) => {
+  const b = await quicBroker(t);
+  const client = await quicClient(b.quicPort, { clientId: 'lib-multi', protocolVersion: 5 });
+  t.after(() => client.end({ force: true }));
+  const ds = await client.openDataStream();
+  const grants = await ds.subscribe('lib/ds', { qos: 2 });
+  assert.deepEqual(grants.map((g) => g.qos), [2]);
+  const onStream = ds.messages();
+  const onControl: string[] = [];
+  client.on('message', (m) => onControl.push(m.topic));
+  const { client: tcp, messages: tcpMessages } = await connectRecording(b.tcpUrl(), { protocolVersion: 5 });
+  t.after(() => endClient(tcp));
+  await new Promise<void>((resolve, reject) => tcp.subscribe('lib/up', { qos: 2 }, (e) => (e ? reject(e) : resolve())));
+  for (const qos of [0, 1, 2] as const) {
+    tcp.publish('lib/ds', `down ${qos}`, { qos });
+    const m = await within(onStream.next(), `QoS ${qos} message on the data stream`);
+    assert.equal(m.value?.payload.toString(), `down ${qos}`);
+    assert.equal(m.value?.qos, qos);
+    await within(ds.publish('lib/up', `up ${qos}`, { qos }), `QoS ${qos} publish on the data stream`);
+  }
+  for (let i = 0; i < 100 && tcpMessages.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(tcpMessages.map((m) => m.payload.toString()).sort(), ['up 0', 'up 1', 'up 2']);
+  assert.deepEqual(onControl, [], 'the data stream subscription delivers on the data stream only');
+  assert.deepEqual(await ds.unsubscribe('lib/ds'), [0]);
+});
+
+test('client library: a closed data stream refuses further use; the client goes on; over tcp:// there are no data streams', async (t) => {
+  const b = await quicBroker(t);
+  const client = await quicClient(b.quicPort, { clientId: 'lib-multi-2' });
+  t.after(() => client.end({ force: true }));
+  const ds = await client.openDataStream();
+  const closed = once(ds, 'close');
+  await within(ds.close(), 'data stream close');
+  assert.deepEqual(await closed, [undefined]);
+  await assert.rejects(ds.publish('x', 'y'), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_CONNECTION_CLOSED');
+  await client.publish('still/alive', 'yes', { qos: 1 });
+  const { connect } = await import('../../src/client/index.js');
+  const overTcp = await connect({ url: b.tcpUrl() });
+  t.after(() => overTcp.end({ force: true }));
+  await assert.rejects(overTcp.openDataStream(), (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_OPTION');
+});
+
+test('client library: a data stream closes when the client ends', async (t) => {
+  const b = await quicBroker(t);
+  const client = await quicClient(b.quicPort, { clientId: 'lib-multi-3' });
+  const ds = await client.openDataStream();
+  await ds.subscribe('lib/end');
+  const closed = once(ds, 'close');
+  await client.end();
+  await within(closed, 'data stream close after end()');
+  assert.equal(ds.closed, true);
 });
