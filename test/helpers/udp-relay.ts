@@ -11,11 +11,15 @@ export interface RelayImpairment {
   duplicate?: number;
   reorder?: number;
   reorderDelayMs?: number;
+  /** Datagrams larger than this many bytes are dropped, as by a path with this MTU (no ICMP either). */
+  mtu?: number;
 }
 
 export interface RelayStats {
   forwarded: number;
   dropped: number;
+  /** Of `dropped`, those larger than the path MTU. */
+  tooLarge: number;
   duplicated: number;
   reordered: number;
 }
@@ -27,7 +31,7 @@ interface Mapping {
 }
 
 export class UdpRelay {
-  readonly stats: RelayStats = { forwarded: 0, dropped: 0, duplicated: 0, reordered: 0 };
+  readonly stats: RelayStats = { forwarded: 0, dropped: 0, tooLarge: 0, duplicated: 0, reordered: 0 };
   /** Impairments per direction; change them at any time. */
   toServer: RelayImpairment;
   toClient: RelayImpairment;
@@ -124,6 +128,11 @@ export class UdpRelay {
 
   private impair(msg: Buffer, imp: RelayImpairment, deliver: () => void): void {
     const r = this.random;
+    if (imp.mtu !== undefined && msg.length > imp.mtu) {
+      this.stats.dropped++;
+      this.stats.tooLarge++;
+      return;
+    }
     if (imp.loss && r.next() < imp.loss) {
       this.stats.dropped++;
       return;

@@ -74,3 +74,21 @@ test('relay drops datagrams at the configured loss rate', async (t) => {
   assert.equal(count + relay.stats.dropped, 400);
   assert.ok(relay.stats.dropped > 150 && relay.stats.dropped < 250, `dropped ${relay.stats.dropped}`);
 });
+
+test('relay drops datagrams above its path MTU and forwards the rest', async (t) => {
+  const server = await udp();
+  const sizes: number[] = [];
+  server.on('message', (m) => sizes.push(m.length));
+  const relay = await UdpRelay.start({ host: '127.0.0.1', port: server.address().port }, { toServer: { mtu: 1400 } });
+  const client = await udp();
+  t.after(async () => {
+    await relay.close();
+    client.close();
+    server.close();
+  });
+  for (const n of [1400, 1401, 9000, 1200]) client.send(Buffer.alloc(n), relay.port, '127.0.0.1');
+  for (let i = 0; i < 50 && sizes.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(sizes.sort((a, b) => a - b), [1200, 1400]);
+  assert.equal(relay.stats.tooLarge, 2);
+});

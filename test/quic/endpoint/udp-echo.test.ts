@@ -422,3 +422,27 @@ test('spinBit: false turns the latency spin bit off for every server connection 
     else assert.ok(on >= 1, 'allowed by default');
   }
 });
+
+test('DPLPMTUD over real UDP through a 1400-byte path: the search settles at or below it and data flows', async (t) => {
+  const { port } = await echoServer(t);
+  const relay = await UdpRelay.start({ host: '127.0.0.1', port }, { toServer: { mtu: 1400 }, toClient: { mtu: 1400 } });
+  t.after(() => relay.close());
+  const conn = await connectQuic(clientOptions(relay.port));
+  t.after(() => conn.close());
+  const s = await conn.openStream();
+  const data = randomBytes(300_000);
+  const echoed = readAll(s);
+  s.end(data);
+  assert.ok((await echoed).equals(data), 'byte-exact echo');
+  // The search goes on beside the data: each size above the path needs its probes declared lost
+  // (RFC 8899 §5.1.2 MAX_PROBES), so keep a little traffic going until it settles.
+  const keepAlive = await conn.openStream();
+  keepAlive.on('data', () => undefined);
+  for (let i = 0; i < 300 && conn.stats().pathMtu <= 1200; i++) {
+    keepAlive.write(Buffer.alloc(100));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const stats = conn.stats();
+  assert.ok(stats.pathMtu > 1200 && stats.pathMtu <= 1400, `path MTU ${stats.pathMtu}`);
+  assert.ok(relay.stats.tooLarge > 0, 'probes above the path MTU were sent and dropped');
+});
