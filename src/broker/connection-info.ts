@@ -15,4 +15,20 @@ export interface ConnectionInfo {
    * connection, whose channel this stream belongs to.
    */
   controlStream?: Duplex;
+  /**
+   * MQTT over QUIC with `qos0_datagrams` and a client that accepts DATAGRAM frames (RFC 9221): QoS 0
+   * PUBLISH packets may travel one per DATAGRAM, unordered and unreliable, both ways.
+   */
+  datagrams?: MqttDatagrams;
+}
+
+/** One MQTT packet per QUIC DATAGRAM frame. */
+export interface MqttDatagrams {
+  /**
+   * Present when the client accepts DATAGRAM frames (it advertised max_datagram_frame_size). false: not
+   * sent (too large for a datagram on this path, or the datagram queue is full).
+   */
+  send?: (packet: Uint8Array) => boolean;
+  /** Registers the receiver of the client's datagrams. */
+  onReceive(handler: (packet: Uint8Array) => void): void;
 }

@@ -12,7 +12,7 @@ import {
   type ISubscriptionMap,
   type Packet,
 } from 'mqtt';
-import type { IConnackPacket, IPublishPacket, IUnsubackPacket, QoS } from 'mqtt-packet';
+import mqttPacket, { type IConnackPacket, type IPublishPacket, type IUnsubackPacket, type QoS } from 'mqtt-packet';
 import { MqttClientError, connackRefused, connectionClosed, transportError } from './errors.js';
 import { MessageQueue } from './message-queue.js';
 import {
@@ -45,6 +45,12 @@ export interface ReceivedMessage {
 export interface PublishOptions {
   qos?: QoS;
   retain?: boolean;
+  /**
+   * quic:// with a broker that takes MQTT datagrams (qos0_datagrams) and `transportOptions.datagrams`:
+   * send this QoS 0 message in a QUIC DATAGRAM frame (RFC 9221): unordered, may be lost, never
+   * retransmitted. Falls back to the stream when the connection does not take it (too large, no support).
+   */
+  datagram?: boolean;
   /** MQTT 5 only. */
   properties?: PublishProperties;
 }
@@ -224,6 +230,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttClientError('ERR_INVALID_OPTION', `QoS must be 0, 1 or 2, got ${String(qos)}`);
       if (options.properties !== undefined && this.options.protocolVersion !== 5) {
         throw new MqttClientError('ERR_INVALID_OPTION', 'PUBLISH properties need MQTT 5');
+      }
+      if (options.datagram === true) {
+        if (qos !== 0) throw new MqttClientError('ERR_INVALID_OPTION', 'Only QoS 0 messages go in datagrams');
+        if (this.publishDatagram(topic, toBuffer(payload), options)) return resolve();
       }
       const engineOptions: IClientPublishOptions = { qos, retain: options.retain ?? false };
       if (options.properties !== undefined) engineOptions.properties = options.properties;
@@ -430,7 +440,33 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     stream.on('error', (err: Error) => {
       this.transportFailure ??= transportError(err, this.target);
     });
+    stream.on('mqtt-datagram', (data: Uint8Array) => this.receiveDatagram(data));
     return stream;
+  }
+
+  /**
+   * A QoS 0 PUBLISH in a QUIC DATAGRAM (transportOptions.datagrams, the broker's qos0_datagrams): one
+   * complete packet each; anything else is dropped like damaged UDP.
+   */
+  private receiveDatagram(data: Uint8Array): void {
+    if (this.state !== 'connected') return;
+    const parser = mqttPacket.parser({ protocolVersion: this.options.protocolVersion });
+    let packet: Packet | undefined;
+    parser.on('packet', (p: Packet) => (packet ??= p));
+    parser.on('error', () => (packet = undefined));
+    const left = parser.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    if (packet === undefined || left !== 0 || packet.cmd !== 'publish' || packet.qos !== 0) return;
+    this.deliver(packet, () => undefined);
+  }
+
+  /** Sends a QoS 0 PUBLISH as a DATAGRAM when the connection takes one; false: use the stream. */
+  private publishDatagram(topic: string, payload: Buffer, options: PublishOptions): boolean {
+    const quic = (this.engine.stream as { quicConnection?: QuicConnectionHandle } | undefined)?.quicConnection;
+    // Datagrams only when this client asked for them (transportOptions.datagrams) and the broker takes them.
+    if (this.state !== 'connected' || quic === undefined || this.options.transportOptions['datagrams'] !== true) return false;
+    const packet: IPublishPacket = { cmd: 'publish', topic, payload, qos: 0, retain: options.retain ?? false, dup: false };
+    if (options.properties !== undefined) packet.properties = options.properties;
+    return quic.sendDatagram(mqttPacket.generate(packet, { protocolVersion: this.options.protocolVersion }));
   }
 
   private wireEngine(): void {

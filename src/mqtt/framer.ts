@@ -90,3 +90,20 @@ export class PacketFramer {
     return out;
   }
 }
+
+/**
+ * The length of the MQTT packet at the start of `bytes` (fixed header included, MQTT 5.0 §2.1.4), or -1
+ * when its fixed header is incomplete or malformed. For packets that arrive whole, one per datagram.
+ */
+export function packetLengthAt(bytes: Uint8Array): number {
+  let remaining = 0;
+  let multiplier = 1;
+  for (let i = 1; i <= MAX_VARINT_BYTES; i++) {
+    const b = bytes[i];
+    if (b === undefined) return -1;
+    remaining += (b & 0x7f) * multiplier;
+    multiplier *= 128;
+    if ((b & 0x80) === 0) return i + 1 + remaining;
+  }
+  return -1;
+}

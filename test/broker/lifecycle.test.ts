@@ -34,7 +34,7 @@ test('start fails with the bind error and releases the other listeners', async (
 
 test('an enabled QUIC listener whose key file cannot be read fails start() with a clear error', async () => {
   const c = testConfig({
-    listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: 'no-such-key.pem', certfile: 'no-such-cert.pem', idle_timeout: 1, max_handshakes: 1, retry: false, enable_0rtt: false, disable_1rtt_encryption: false, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16 } } },
+    listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: 'no-such-key.pem', certfile: 'no-such-cert.pem', idle_timeout: 1, max_handshakes: 1, retry: false, enable_0rtt: false, disable_1rtt_encryption: false, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16, qos0_datagrams: false } } },
   });
   const b = new Broker({ config: c });
   await assert.rejects(b.start(), /cannot read (certfile|keyfile) no-such-/);

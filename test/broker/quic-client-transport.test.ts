@@ -94,7 +94,7 @@ test('a server that does not answer: the stream errors (no throw), within the ha
 
 test('MQTT client over quic:// reports a bad certificate as a connect failure', async (t) => {
   const b = await startBroker(
-    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('wronghost-key.pem'), certfile: certPath('wronghost-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: false, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16 } } } },
+    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('wronghost-key.pem'), certfile: certPath('wronghost-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: false, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16, qos0_datagrams: false } } } },
     { quicListenerFactory: createQuicListener },
   );
   t.after(() => b.stop());
@@ -103,7 +103,7 @@ test('MQTT client over quic:// reports a bad certificate as a connect failure', 
 
 test('session tickets reach onSessionTicket, and a ticket given back in transportOptions connects again', async (t) => {
   const b = await startBroker(
-    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: false, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16 } } } },
+    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: false, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16, qos0_datagrams: false } } } },
     { quicListenerFactory: createQuicListener },
   );
   t.after(() => b.stop());
@@ -121,7 +121,7 @@ test('session tickets reach onSessionTicket, and a ticket given back in transpor
 /** A broker with 0-RTT enabled, and a session ticket from one full MQTT connection to it. */
 async function zeroRttBrokerAndTicket(t: { after: (fn: () => unknown) => void }): Promise<{ port: number; ticket: unknown }> {
   const b = await startBroker(
-    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: true, disable_1rtt_encryption: false, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16 } } } },
+    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: true, disable_1rtt_encryption: false, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16, qos0_datagrams: false } } } },
     { quicListenerFactory: createQuicListener },
   );
   t.after(() => b.stop());
@@ -161,7 +161,7 @@ test('0-RTT rejected (a ticket used twice): the CONNECT is sent again after the 
 
 test('disable_1rtt_encryption: a client that offers it too exchanges MQTT in unprotected 1-RTT packets; one that does not stays encrypted', async (t) => {
   const b = await startBroker(
-    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: true, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16 } } } },
+    { listeners: { quic: { default: { enabled: true, bind: '127.0.0.1:0', max_connections: 10, keyfile: certPath('server-ecdsa-key.pem'), certfile: certPath('server-ecdsa-chain.pem'), idle_timeout: 15000, max_handshakes: 10, retry: false, enable_0rtt: false, disable_1rtt_encryption: true, congestion_control: 'cubic', spin_bit: true, max_data_streams: 16, qos0_datagrams: false } } } },
     { quicListenerFactory: createQuicListener },
   );
   t.after(() => b.stop());

@@ -27,6 +27,7 @@ export function quicConfig(extra: Partial<QuicListenerConfig> = {}): QuicListene
     congestion_control: 'cubic',
     spin_bit: true,
     max_data_streams: 16,
+    qos0_datagrams: false,
     ...extra,
   };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PacketFramer } from '../../src/mqtt/framer.js';
+import { PacketFramer, packetLengthAt } from '../../src/mqtt/framer.js';
 import { MqttProtocolError, ReasonCode } from '../../src/mqtt/reason-codes.js';
 
 test('splits packets across and within chunks', () => {
@@ -48,4 +48,13 @@ test('the limit counts the whole packet, header included', () => {
   f.setMaxPacketSize(6);
   f.push(Buffer.from([0x30, 0x05, 0x00, 0x01, 0x61, 0x68, 0x69]));
   assert.throws(() => f.next(), MqttProtocolError);
+});
+
+test('packetLengthAt: the whole packet length from the fixed header, -1 when the header is cut or too long', () => {
+  assert.equal(packetLengthAt(Buffer.from([0xc0, 0x00])), 2); // PINGREQ
+  assert.equal(packetLengthAt(Buffer.from([0x30, 0x05, 1, 2])), 7, 'says what the header claims, not what is there');
+  assert.equal(packetLengthAt(Buffer.from([0x30, 0x80, 0x01])), 3 + 128);
+  assert.equal(packetLengthAt(Buffer.from([0x30])), -1);
+  assert.equal(packetLengthAt(Buffer.from([0x30, 0x80])), -1);
+  assert.equal(packetLengthAt(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])), -1, 'a Remaining Length over four bytes');
 });

@@ -2,7 +2,7 @@
 // packet size, keepalive, flow control), talks to the session, and sends packets back. It does not know
 // which transport carries the bytes (DESIGN.md, "The broker core").
 import type { Duplex } from 'node:stream';
-import { PacketFramer } from '../../mqtt/framer.js';
+import { PacketFramer, packetLengthAt } from '../../mqtt/framer.js';
 import { PacketDecoder, encodePacket, type Packet, type ProtocolVersion } from '../../mqtt/codec.js';
 import { readConnectProtocol, supportedVersion } from '../../mqtt/protocol-version.js';
 import { connectStringsAreWellFormed, propertyStringsAreWellFormed, publishTopicIsWellFormed, subscriptionFiltersAreWellFormed } from '../../mqtt/utf8.js';
@@ -129,6 +129,7 @@ export class Channel implements SessionOutlet {
     stream.on('close', () => this.close({ reason: 'connection closed', publishWill: true }));
     stream.on('error', (err: Error) => this.close({ reason: `transport error: ${err.message}`, publishWill: true }));
     stream.on('drain', () => this.onDrain());
+    info.datagrams?.onReceive((packet) => this.receiveDatagram(packet));
     if (control !== undefined) {
       // Read nothing until the control channel's CONNECT has completed (EIP-0023 lets clients open data
       // streams without waiting for CONNACK); its idle_timeout bounds the wait.
@@ -175,6 +176,46 @@ export class Channel implements SessionOutlet {
     data.state = 'connected';
     data.blocked = false;
     data.processFrames();
+  }
+
+  /** QoS 0 PUBLISH packets may go out in QUIC DATAGRAM frames (ConnectionInfo.datagrams). */
+  get datagramsEnabled(): boolean {
+    return this.info.datagrams?.send !== undefined;
+  }
+
+  /** Sends one encoded QoS 0 PUBLISH as a DATAGRAM; false when it must go on the stream instead. */
+  sendDatagram(bytes: Buffer): boolean {
+    const send = this.info.datagrams?.send;
+    if (this.state !== 'connected' || send === undefined || !send(bytes)) return false;
+    this.ctx.metrics.countBytesSent(bytes.length);
+    return true;
+  }
+
+  /**
+   * One MQTT packet in a QUIC DATAGRAM (qos0_datagrams): only a complete QoS 0 PUBLISH without a Topic
+   * Alias (aliases need ordered delivery) is taken; anything else is dropped like damaged UDP, never a
+   * reason to close the connection. Rules of the stream apply otherwise (authorization, packet size).
+   */
+  private receiveDatagram(packet: Uint8Array): void {
+    if (this.state !== 'connected' || this.control !== undefined) return;
+    const frame = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+    this.ctx.metrics.countBytesReceived(frame.length);
+    const drop = (why: string): void => this.ctx.logger.debug({ clientId: this.clientId, size: frame.length, why }, 'MQTT datagram dropped');
+    // PUBLISH (type 3) at QoS 0 (flag bits 1-2 clear), MQTT 5.0 §3.3.1.
+    if (frame.length < 2 || frame[0]! >> 4 !== 3 || (frame[0]! & 0x06) !== 0) return drop('not a QoS 0 PUBLISH');
+    if (frame.length > this.ctx.config.mqtt.max_packet_size) return drop('larger than mqtt.max_packet_size');
+    // Exactly one whole packet: the decoder is shared with the stream, and a partial packet would stay in it.
+    if (packetLengthAt(frame) !== frame.length) return drop('not exactly one packet');
+    if (!this.stringsAreWellFormed(3, frame)) return drop('ill-formed UTF-8');
+    const decoded = this.decoder.decode(frame);
+    if (!decoded.ok || decoded.packet.cmd !== 'publish') return drop(decoded.ok ? 'not a PUBLISH' : decoded.error);
+    if (decoded.packet.properties?.topicAlias !== undefined) return drop('Topic Alias in a datagram');
+    this.lastReceivedAt = this.ctx.now();
+    try {
+      handlePublish(this, decoded.packet);
+    } catch (e) {
+      this.ctx.logger.error({ clientId: this.clientId, err: e }, 'unexpected error while handling a datagram PUBLISH');
+    }
   }
 
   /** A packet arrived on one of this connection's data streams: the client is alive (keepalive). */

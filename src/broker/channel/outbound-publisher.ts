@@ -21,6 +21,10 @@ export interface OutboundChannel {
   readonly clientTopicAliasMaximum: number;
   send(packet: Packet): boolean;
   writeBytes(bytes: Buffer): boolean;
+  /** MQTT over QUIC qos0_datagrams: QoS 0 PUBLISHes may go out as DATAGRAMs (unordered, no aliases). */
+  readonly datagramsEnabled: boolean;
+  /** false: send it on the stream instead. */
+  sendDatagram(bytes: Buffer): boolean;
 }
 
 export class OutboundPublisher {
@@ -122,9 +126,12 @@ export class OutboundPublisher {
       }
       if (packetId !== undefined) session.inflight.set(packetId, { packetId, delivery, phase: 'publish', sentAt: now });
       this.ch.ctx.metrics.countSent(delivery.qos);
+      if (delivery.qos === 0 && this.ch.datagramsEnabled && this.ch.sendDatagram(shared)) return;
       this.ch.writeBytes(shared);
       return;
     }
+    // A DATAGRAM may overtake or be overtaken (RFC 9221 §5), so one carries no Topic Alias.
+    const datagram = delivery.qos === 0 && this.ch.datagramsEnabled;
     const packet: IPublishPacket = {
       cmd: 'publish',
       topic: message.topic,
@@ -146,7 +153,7 @@ export class OutboundPublisher {
         props.subscriptionIdentifier = delivery.subscriptionIds.length === 1 ? delivery.subscriptionIds[0]! : delivery.subscriptionIds;
       }
       // MQTT 5.0 §3.3.2.3.4: use a Topic Alias the client allows; the first use carries the topic.
-      if (this.ch.clientTopicAliasMaximum > 0) {
+      if (this.ch.clientTopicAliasMaximum > 0 && !datagram) {
         const existing = this.aliases.get(message.topic);
         if (existing !== undefined) {
           props.topicAlias = existing;
@@ -176,6 +183,7 @@ export class OutboundPublisher {
       session.inflight.set(packetId, { packetId, delivery, phase: 'publish', sentAt: now });
     }
     this.ch.ctx.metrics.countSent(delivery.qos);
+    if (datagram && this.ch.sendDatagram(bytes)) return;
     this.ch.writeBytes(bytes);
   }
 

@@ -51,6 +51,8 @@ export interface QuicListenerConfig extends ListenerCommon {
   congestion_control: 'newreno' | 'cubic';
   /** MQTT over QUIC data streams open at once besides the control stream (EIP-0023); 0 = single stream. */
   max_data_streams: number;
+  /** QoS 0 PUBLISH in QUIC DATAGRAM frames with clients that accept them (RFC 9221). */
+  qos0_datagrams: boolean;
   /** The latency spin bit (RFC 9000 §17.4). */
   spin_bit: boolean;
 }

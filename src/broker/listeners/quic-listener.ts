@@ -16,9 +16,13 @@ import type { QuicConnectionHandle } from '../../quic/endpoint/connection-handle
 import type { UdpEndpoint } from '../../quic/endpoint/udp-endpoint.js';
 import type { QuicStream } from '../../quic/endpoint/quic-stream.js';
 import type { QuicListenerSnapshot } from '../quic-metrics.js';
+import type { ConnectionInfo } from '../connection-info.js';
 
 /** RFC 9000 §2.1: bit 0x2 of a stream ID marks a unidirectional stream. */
 const STREAM_UNIDIRECTIONAL_BIT = 0x2;
+
+/** max_datagram_frame_size with qos0_datagrams: any DATAGRAM a UDP datagram can carry. */
+const MAX_DATAGRAM_FRAME_SIZE = 65535;
 
 /** EMQX MQTT over QUIC: the TLS ALPN protocol name. */
 export const MQTT_QUIC_ALPN = 'mqtt';
@@ -86,6 +90,8 @@ export class QuicListener implements Listener {
       spinBit: config.spin_bit,
       transport: {
         disable1RttEncryption: config.disable_1rtt_encryption,
+        // RFC 9221 §3: accept DATAGRAM frames up to the largest UDP payload (an MQTT packet each).
+        ...(config.qos0_datagrams ? { maxDatagramFrameSize: MAX_DATAGRAM_FRAME_SIZE } : {}),
         // The control stream plus the data streams (RFC 9000 §4.6: MAX_STREAMS is raised as streams end).
         ...(config.max_data_streams > 0 ? { initialMaxStreamsBidi: 1 + config.max_data_streams } : {}),
       },
@@ -175,7 +181,13 @@ export class QuicListener implements Listener {
           conn.close(MqttQuicErrorCode.STREAM_ABORTED, 'MQTT stream aborted');
         }
       });
-      this.deps.accept(stream, { listener: this.id, remoteAddress: remote });
+      const info: ConnectionInfo = { listener: this.id, remoteAddress: remote };
+      if (this.config.qos0_datagrams) {
+        // We take the client's datagrams (we advertised them); we send ours only if it advertised them too.
+        info.datagrams = { onReceive: (handler) => conn.on('datagram', handler) };
+        if (conn.peerAcceptsDatagrams) info.datagrams.send = (packet) => conn.sendDatagram(packet);
+      }
+      this.deps.accept(stream, info);
     });
   }
 }

@@ -11,6 +11,7 @@
 //   onSessionTicket(ticket) / onNewToken(token)  called when the server issues them
 //   idleTimeoutMs, keepAliveIntervalMs, handshakeTimeoutMs
 //   spinBit        false: no latency spin bit (RFC 9000 §17.4)
+//   datagrams      true: accept QoS 0 PUBLISHes in DATAGRAM frames (RFC 9221; the broker's qos0_datagrams)
 import { Duplex } from 'node:stream';
 import type { QuicConnectOptions } from '../../quic/endpoint/client.js';
 import type { QuicConnectionHandle } from '../../quic/endpoint/connection-handle.js';
@@ -21,6 +22,8 @@ import { registerTransport, type TransportConnectOptions, type TransportFactory 
 /** EMQX MQTT over QUIC: ALPN "mqtt", default port 14567. */
 export const MQTT_QUIC_ALPN = 'mqtt';
 export const MQTT_QUIC_DEFAULT_PORT = 14567;
+/** max_datagram_frame_size with `datagrams`: any DATAGRAM a UDP datagram can carry. */
+const MQTT_QUIC_MAX_DATAGRAM_FRAME_SIZE = 65535;
 /** Application error code of CONNECTION_CLOSE when the MQTT stream ends normally / is aborted. */
 const CLOSE_NO_ERROR = 0x0;
 const CLOSE_STREAM_ABORTED = 0x1;
@@ -52,6 +55,8 @@ export function quicConnectOptions(o: TransportConnectOptions): QuicConnectOptio
   if (extra['disable1RttEncryption'] === true) opts.transport = { ...opts.transport, disable1RttEncryption: true };
   // RFC 9000 §17.4: the latency spin bit lets on-path observers measure the RTT; false turns it off.
   if (extra['spinBit'] === false) opts.limits = { ...opts.limits, spinBit: false };
+  // RFC 9221 §3: advertising max_datagram_frame_size is how the client accepts MQTT datagrams.
+  if (extra['datagrams'] === true) opts.transport = { ...opts.transport, maxDatagramFrameSize: MQTT_QUIC_MAX_DATAGRAM_FRAME_SIZE };
   const token = extra['token'];
   if (token instanceof Uint8Array) opts.token = token;
   for (const key of ['idleTimeoutMs', 'keepAliveIntervalMs', 'handshakeTimeoutMs'] as const) {
@@ -99,6 +104,8 @@ export class MqttQuicStream extends Duplex {
     connection.on('close', () => {
       if (!this.destroyed) this.destroy();
     });
+    // MQTT packets in DATAGRAM frames (one each), for the client to parse beside the stream.
+    connection.on('datagram', (data: Uint8Array) => this.emit('mqtt-datagram', data));
     if (connection.handshake === undefined) {
       // Opened on 0-RTT. The 'handshake' event comes before the reset of a rejected early stream.
       this.earlyChunks = [];

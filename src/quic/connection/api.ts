@@ -2,6 +2,7 @@
 // UDP sockets, timers, demultiplexing) and the tests drive a QuicConnection only through this surface:
 // datagrams and time in; datagrams, timers and events out. No sockets or clocks inside the connection.
 import type { ConnectionStats } from './connection-stats.js';
+import type { TransportParameters } from '../wire/transport-parameters.js';
 
 /** A network path as the endpoint sees it: "ip:port" strings ("127.0.0.1:4433", "[::1]:4433"). */
 export interface PathAddress {
@@ -66,6 +67,8 @@ export interface OutgoingDatagram {
  */
 export interface QuicConnectionApi {
   readonly state: ConnectionState;
+  /** The peer's transport parameters (RFC 9000 §18), once received. */
+  readonly peerTransportParameters: Readonly<TransportParameters> | undefined;
   receive(datagram: Uint8Array, path: PathAddress, now: number): void;
   /** Next datagram to send, or undefined when nothing can be sent now (call again after events). */
   poll(now: number): OutgoingDatagram | undefined;

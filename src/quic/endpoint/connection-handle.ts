@@ -137,6 +137,11 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
     }
   }
 
+  /** The peer advertised max_datagram_frame_size (RFC 9221 §3): it accepts DATAGRAM frames. */
+  get peerAcceptsDatagrams(): boolean {
+    return this.entry.connection.peerTransportParameters?.maxDatagramFrameSize !== undefined;
+  }
+
   /** RFC 9221: sends a DATAGRAM; false when the peer does not accept them or it does not fit. */
   sendDatagram(data: Uint8Array): boolean {
     if (this.closeInfo !== undefined) return false;

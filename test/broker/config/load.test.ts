@@ -161,7 +161,7 @@ test('validation errors name the key path, value and expectation', () => {
     [['node.name=""'], 'node.name: must not be empty'],
     [['mqtt.max_infligt=3'], 'mqtt.max_infligt: unknown key (did you mean "max_inflight"?)'],
     [['listeners.tpc.default.bind=1'], 'listeners.tpc: unknown key (did you mean "tcp"?)'],
-    [['listeners.quic.default.zzz_unrelated=1'], 'listeners.quic.default.zzz_unrelated: unknown key; known keys here: enabled, bind, max_connections, keyfile, certfile, idle_timeout, max_handshakes, retry, enable_0rtt, disable_1rtt_encryption, congestion_control, max_data_streams, spin_bit'],
+    [['listeners.quic.default.zzz_unrelated=1'], 'listeners.quic.default.zzz_unrelated: unknown key; known keys here: enabled, bind, max_connections, keyfile, certfile, idle_timeout, max_handshakes, retry, enable_0rtt, disable_1rtt_encryption, congestion_control, max_data_streams, qos0_datagrams, spin_bit'],
   ];
   for (const [overrides, message] of cases) {
     const e = configError({ overrides });
@@ -282,6 +282,7 @@ test('schema and the BrokerConfig type agree: the full default config, written a
           congestion_control: 'newreno',
           spin_bit: true,
           max_data_streams: 16,
+          qos0_datagrams: false,
         },
       },
     },

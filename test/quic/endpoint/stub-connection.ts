@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionEvent, ConnectionState, OutgoingDatagram, PathAddress, QuicConnectionApi } from '../../../src/quic/connection/api.js';
 import type { ConnectionStats } from '../../../src/quic/connection/connection-stats.js';
+import type { TransportParameters } from '../../../src/quic/wire/transport-parameters.js';
 import { BufferWriter } from '../../../src/quic/wire/buffer.js';
 import { QUIC_VERSION_1, writeLongHeader, finishLongHeader } from '../../../src/quic/wire/header.js';
 
@@ -15,6 +16,7 @@ export class StubConnection implements QuicConnectionApi {
   readonly closes: Array<{ code: number; reason?: string; application?: boolean }> = [];
   timer: number | undefined;
   throwOnReceive = false;
+  peerTransportParameters: TransportParameters | undefined = undefined;
   /** What stats() reports; tests set the fields they look at. */
   statsValue: ConnectionStats = {
     datagramsSent: 0, bytesSent: 0, datagramsReceived: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0,

@@ -1,0 +1,104 @@
+// QoS 0 MQTT over QUIC DATAGRAM frames (RFC 9221): with the listener's qos0_datagrams and a client that
+// accepts datagrams, QoS 0 PUBLISHes travel one per DATAGRAM both ways; everything else stays on the stream.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Packet } from 'mqtt-packet';
+import type { MqttClient } from '../../src/client/index.js';
+import { connectQuic } from '../../src/quic/endpoint/client.js';
+import type { QuicConnectionHandle } from '../../src/quic/endpoint/connection-handle.js';
+import { connectRecording, endClient } from './helpers.js';
+import { encode, packetReader, quicBroker, quicClient, readCa, within } from './quic-helpers.js';
+
+/** The client's QUIC connection, counting the DATAGRAM frames it receives and sends. */
+function datagramTap(client: MqttClient): { received: number; sent: number } {
+  const conn = (client as unknown as { engine: { stream: { quicConnection: QuicConnectionHandle } } }).engine.stream.quicConnection;
+  const tap = { received: 0, sent: 0 };
+  conn.on('datagram', () => tap.received++);
+  const send = conn.sendDatagram.bind(conn);
+  conn.sendDatagram = (data: Uint8Array) => {
+    const ok = send(data);
+    if (ok) tap.sent++;
+    return ok;
+  };
+  return tap;
+}
+
+async function collect(client: MqttClient, n: number): Promise<string[]> {
+  const out: string[] = [];
+  const it = client.messages();
+  while (out.length < n) {
+    const m = await within(it.next(), `message ${out.length + 1} of ${n}`);
+    out.push(m.value!.payload.toString());
+  }
+  await it.return?.();
+  return out;
+}
+
+test('QoS 0 goes in datagrams both ways when both ends take them; QoS 1 and oversized messages stay on the stream', async (t) => {
+  const b = await quicBroker(t, { qos0_datagrams: true });
+  const client = await quicClient(b.quicPort, { clientId: 'dg-1', protocolVersion: 5, transportOptions: { datagrams: true } });
+  t.after(() => client.end({ force: true }));
+  const tap = datagramTap(client);
+  await client.subscribe('dg/#', { qos: 1 });
+  const { client: tcp, messages: tcpMessages } = await connectRecording(b.tcpUrl(), { protocolVersion: 5 });
+  t.after(() => endClient(tcp));
+  await new Promise<void>((resolve, reject) => tcp.subscribe('up/#', { qos: 0 }, (e) => (e ? reject(e) : resolve())));
+
+  const received = collect(client, 7);
+  for (let i = 0; i < 5; i++) tcp.publish('dg/q0', `q0 ${i}`, { qos: 0 });
+  tcp.publish('dg/q1', 'q1', { qos: 1 });
+  tcp.publish('dg/big', Buffer.alloc(100_000, 0x62), { qos: 0 });
+  const got = await received;
+  assert.deepEqual(got.slice(0, 7).filter((p) => p.startsWith('q')).sort(), ['q0 0', 'q0 1', 'q0 2', 'q0 3', 'q0 4', 'q1']);
+  assert.ok(got.some((p) => p.length === 100_000), 'the oversized QoS 0 message arrived on the stream');
+  assert.equal(tap.received, 5, 'the five small QoS 0 messages came as datagrams, nothing else did');
+
+  await client.publish('up/q0', 'by datagram', { qos: 0, datagram: true });
+  await client.publish('up/q0', 'by stream', { qos: 0 });
+  assert.equal(tap.sent, 1);
+  await assert.rejects(client.publish('up/q1', 'x', { qos: 1, datagram: true }), /Only QoS 0/);
+  for (let i = 0; i < 100 && tcpMessages.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(tcpMessages.map((m) => m.payload.toString()).sort(), ['by datagram', 'by stream']);
+});
+
+test('no datagrams unless both sides ask: a client without them, or a listener without qos0_datagrams', async (t) => {
+  for (const [listener, clientSide] of [[true, false], [false, true]] as const) {
+    const b = await quicBroker(t, { qos0_datagrams: listener });
+    const client = await quicClient(b.quicPort, { clientId: `dg-${listener}`, transportOptions: { datagrams: clientSide } });
+    t.after(() => client.end({ force: true }));
+    const tap = datagramTap(client);
+    await client.subscribe('dg/x', { qos: 0 });
+    const received = collect(client, 3);
+    const { client: tcp } = await connectRecording(b.tcpUrl());
+    t.after(() => endClient(tcp));
+    for (let i = 0; i < 3; i++) tcp.publish('dg/x', `m${i}`, { qos: 0 });
+    assert.deepEqual(await received, ['m0', 'm1', 'm2'], 'on the stream, in order');
+    await client.publish('dg/y', 'z', { qos: 0, datagram: true });
+    assert.equal(tap.received, 0);
+    assert.equal(tap.sent, 0, 'a datagram publish falls back to the stream');
+  }
+});
+
+test('a datagram that is not a complete QoS 0 PUBLISH is dropped; the connection goes on', async (t) => {
+  const b = await quicBroker(t, { qos0_datagrams: true });
+  const conn = await connectQuic({ host: '127.0.0.1', port: b.quicPort, alpn: ['mqtt'], ca: [await readCa()], transport: { maxDatagramFrameSize: 65535 } });
+  t.after(() => conn.close());
+  const stream = await conn.openStream();
+  stream.on('error', () => undefined);
+  const reader = packetReader(stream, 4);
+  stream.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'dg-raw', keepalive: 30 } as Packet, 4));
+  assert.equal((await reader.next()).cmd, 'connack');
+  const { client: tcp, messages } = await connectRecording(b.tcpUrl());
+  t.after(() => endClient(tcp));
+  await new Promise<void>((resolve, reject) => tcp.subscribe('raw/#', { qos: 0 }, (e) => (e ? reject(e) : resolve())));
+  const publish = (topic: string, qos: 0 | 1): Buffer => encode({ cmd: 'publish', topic, payload: Buffer.from(topic), qos, retain: false, dup: false, ...(qos ? { messageId: 1 } : {}) } as Packet, 4);
+  for (const bad of [Buffer.from('garbage'), publish('raw/q1', 1), publish('raw/cut', 0).subarray(0, 8), encode({ cmd: 'pingreq' } as Packet, 4)]) {
+    assert.ok(conn.sendDatagram(bad));
+  }
+  assert.ok(conn.sendDatagram(publish('raw/ok', 0)));
+  for (let i = 0; i < 100 && messages.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(messages.map((m) => m.topic), ['raw/ok']);
+  stream.write(encode({ cmd: 'pingreq' } as Packet, 4));
+  assert.equal((await reader.next()).cmd, 'pingresp');
+});
