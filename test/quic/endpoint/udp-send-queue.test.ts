@@ -15,16 +15,22 @@ import { certPath } from '../../helpers/certs.js';
 const pem = (name: string): string => readFileSync(certPath(name), 'utf8');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('a socket with maxSendsInFlight datagrams queued stops the sending; it resumes once the queue drains', async (t) => {
+/** A server counting the stream bytes it receives, and a client connected to it with one stream open. */
+async function countingPair(t: { after: (fn: () => unknown) => void }, endpoint: { maxSendsInFlight?: number } = {}) {
   const server = new QuicServer({ cert: pem('server-ecdsa-chain.pem'), key: pem('server-ecdsa-key.pem'), alpn: ['mqtt'] });
   t.after(() => server.close({ graceMs: 0 }));
-  let received = 0;
-  server.on('connection', (conn) => conn.on('stream', (s: QuicStream) => s.on('data', (d: Buffer) => (received += d.length))));
+  const counter = { received: 0 };
+  server.on('connection', (conn) => conn.on('stream', (s: QuicStream) => s.on('data', (d: Buffer) => (counter.received += d.length))));
   const { port } = await server.listen(0, '127.0.0.1');
-  const client = await QuicClient.create({ host: '127.0.0.1', endpoint: { maxSendsInFlight: 8 } });
-  t.after(() => client.close());
+  const client = await QuicClient.create({ host: '127.0.0.1', endpoint });
+  t.after(() => client.close({ graceMs: 0 }));
   const conn = await client.connect({ host: '127.0.0.1', port, alpn: ['mqtt'], ca: [pem('ca.pem')], serverName: 'localhost' });
   const stream = await conn.openStream();
+  return { counter, client, stream };
+}
+
+test('a socket with maxSendsInFlight datagrams queued stops the sending; it resumes once the queue drains', async (t) => {
+  const { counter, client, stream } = await countingPair(t, { maxSendsInFlight: 8 });
 
   const socket = (client.endpoint as unknown as { socket: Socket }).socket;
   const realCount = socket.getSendQueueCount.bind(socket);
@@ -43,11 +49,11 @@ test('a socket with maxSendsInFlight datagrams queued stops the sending; it resu
   stream.write(Buffer.alloc(100_000, 1));
   await sleep(100);
   assert.equal(sent, 0, 'nothing is sent while the socket reports a full queue');
-  assert.equal(received, 0);
+  assert.equal(counter.received, 0);
 
   queued = 0; // the kernel took the queued datagrams
-  for (let i = 0; i < 300 && received < 100_000; i++) await sleep(10);
-  assert.equal(received, 100_000, 'sending resumed by itself and every byte arrived');
+  for (let i = 0; i < 300 && counter.received < 100_000; i++) await sleep(10);
+  assert.equal(counter.received, 100_000, 'sending resumed by itself and every byte arrived');
   assert.ok(sent > 0);
 });
 
@@ -78,15 +84,7 @@ test('endClosingEarly waits while the socket still holds queued datagrams: closi
 });
 
 test('sends the kernel refuses are counted with their error code; QUIC recovers the lost datagrams', async (t) => {
-  const server = new QuicServer({ cert: pem('server-ecdsa-chain.pem'), key: pem('server-ecdsa-key.pem'), alpn: ['mqtt'] });
-  t.after(() => server.close({ graceMs: 0 }));
-  let received = 0;
-  server.on('connection', (conn) => conn.on('stream', (s: QuicStream) => s.on('data', (d: Buffer) => (received += d.length))));
-  const { port } = await server.listen(0, '127.0.0.1');
-  const client = await QuicClient.create({ host: '127.0.0.1' });
-  t.after(() => client.close({ graceMs: 0 }));
-  const conn = await client.connect({ host: '127.0.0.1', port, alpn: ['mqtt'], ca: [pem('ca.pem')], serverName: 'localhost' });
-  const stream = await conn.openStream();
+  const { counter, client, stream } = await countingPair(t);
   const endpoint = client.endpoint;
   assert.equal(endpoint.sendErrors, 0);
   const sentBefore = endpoint.datagramsSent;
@@ -111,8 +109,8 @@ test('sends the kernel refuses are counted with their error code; QUIC recovers 
   });
 
   stream.write(Buffer.alloc(20_000, 2));
-  for (let i = 0; i < 300 && received < 20_000; i++) await sleep(10);
-  assert.equal(received, 20_000, 'every byte arrived, the failed datagrams retransmitted');
+  for (let i = 0; i < 300 && counter.received < 20_000; i++) await sleep(10);
+  assert.equal(counter.received, 20_000, 'every byte arrived, the failed datagrams retransmitted');
   assert.equal(endpoint.sendErrors, 3);
   assert.equal(endpoint.lastSendError, 'ENOBUFS');
   assert.ok(endpoint.datagramsSent > sentBefore + 3);
