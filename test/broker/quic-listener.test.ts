@@ -266,3 +266,12 @@ test('QUIC transport metrics: handshakes, Retry and refusals, datagrams, packets
   assert.ok(sample(closed!, 'quicmq_quic_packets_sent_total')! >= packetsSent);
   assert.equal(sample(closed!, 'quicmq_quic_path_migrations_total'), 1);
 });
+
+test('QUIC handshake duration is observed also for connections announced before their handshake (enable_0rtt)', async (t) => {
+  const b = await quicBroker(t, { enable_0rtt: true });
+  const client = await quicClient(b.quicPort, { clientId: 'early-announced' });
+  t.after(() => client.end({ force: true }));
+  const text = await b.broker.metrics.metrics();
+  assert.equal(sample(text, 'quicmq_quic_handshake_duration_seconds_count'), 1);
+  assert.equal(sample(text, 'quicmq_quic_handshakes_total', { outcome: 'completed' }), 1);
+});

@@ -145,8 +145,13 @@ export class QuicListener implements Listener {
   private onConnection(conn: QuicConnectionHandle): void {
     const remote = conn.remoteAddress;
     const log = this.deps.logger;
-    const handshakeMs = conn.stats().handshakeMs;
-    if (handshakeMs !== undefined) this.deps.quicMetrics?.handshakeDuration.observe({ listener: this.id }, handshakeMs / 1000);
+    // With 0-RTT a connection reaches us before its handshake completes.
+    const observeHandshake = (): void => {
+      const ms = conn.stats().handshakeMs;
+      if (ms !== undefined) this.deps.quicMetrics?.handshakeDuration.observe({ listener: this.id }, ms / 1000);
+    };
+    if (conn.handshake !== undefined) observeHandshake();
+    else conn.once('handshake', observeHandshake);
     let mqttStream: QuicStream | undefined;
     const noStream = setTimeout(() => {
       log.debug({ listener: this.id, remote }, 'no MQTT stream opened; closing');
