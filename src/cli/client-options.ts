@@ -68,6 +68,7 @@ export const CLIENT_OPTIONS = {
   key: { type: 'string' },
   insecure: { type: 'boolean' },
   quic: { type: 'boolean' },
+  'quic-datagrams': { type: 'boolean' },
   'tls-version': { type: 'string' },
   'tls-alpn': { type: 'string' },
   'tls-use-os-certs': { type: 'boolean' },
@@ -85,6 +86,9 @@ export const CLIENT_USAGE = `Connection:
   -L, --url URL            mqtt[s]://[user[:password]@]host[:port]/topic, ws[s]://host[:port]/path,
                            or any registered scheme such as quic://host:14567/topic
   --quic                   MQTT over QUIC (UDP, TLS 1.3, ALPN mqtt; default port 14567), same as -L quic://
+  --quic-datagrams         over QUIC: accept QoS 0 messages from the broker in QUIC datagrams (RFC 9221;
+                           unordered, may be lost) where it allows them (qos0_datagrams); pub still
+                           publishes on the stream
   -V, --protocol-version V 31|mqttv31, 311|mqttv311 (default), 5|mqttv5
   -i, --id ID              client id (default quicmq-<command>-<random>)
   -I, --id-prefix PREFIX   client id is PREFIX followed by the process id
@@ -389,6 +393,10 @@ export function parseClientCommandLine(
     connect.scheme = tlsRequested ? 'mqtts' : 'mqtt';
     if (v.host !== undefined) connect.host = v.host;
     if (v.port !== undefined) connect.port = parseInteger('-p', v.port, 1, 65535);
+  }
+  if (v['quic-datagrams'] === true) {
+    if (connect.scheme !== 'quic' && !(connect.url ?? '').startsWith('quic://')) throw new UsageError('--quic-datagrams needs MQTT over QUIC (--quic or -L quic://)');
+    connect.transportOptions = { ...connect.transportOptions, datagrams: true };
   }
   const tlsGiven = [v.cafile, v.cert, v.key, v['tls-version'], v['tls-alpn'], v.servername].some((x) => x !== undefined) || v.insecure === true;
   if (tlsGiven && !secure) throw new UsageError('TLS options need a secure URL scheme (mqtts://, wss://, ...)');

@@ -9,10 +9,11 @@ import { runQuicmq, spawnQuicmq } from '../helpers/cli.js';
 const PROCESS_MS = 30_000;
 
 /** Starts `quicmq broker` with a QUIC listener on 127.0.0.1:0 and resolves with its listener ports. */
-function startCliBroker(): Promise<{ child: ChildProcess; ports: Map<string, number> }> {
+function startCliBroker(extra: string[] = []): Promise<{ child: ChildProcess; ports: Map<string, number> }> {
   const set = (kv: string): string[] => ['--set', kv];
   const child = spawnQuicmq([
     'broker',
+    ...extra.flatMap(set),
     ...set('listeners.tcp.default.bind=127.0.0.1:0'),
     ...set('listeners.ws.default.bind=127.0.0.1:0'),
     ...set('listeners.quic.default.enabled=true'),
@@ -69,4 +70,22 @@ test('quicmq broker serves MQTT over QUIC; quicmq pub and sub use it with -L qui
   const untrusted = await runQuicmq(['sub', '-L', url, '-C', '1', '--connect-timeout', '5'], { timeoutMs: PROCESS_MS });
   assert.equal(untrusted.code, 1);
   assert.notEqual(untrusted.stderr, '');
+});
+
+test('quicmq sub --quic-datagrams takes QoS 0 messages from a broker with qos0_datagrams; without QUIC it is a usage error', async (t) => {
+  const { child, ports } = await startCliBroker(['listeners.quic.default.qos0_datagrams=true']);
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  });
+  const port = ports.get('quic:default')!;
+  const tls = ['--cafile', certPath('ca.pem')];
+  const pub = await runQuicmq(['pub', '-L', `quic://127.0.0.1:${port}/cli/dg`, ...tls, '-m', 'retained qos 0', '-r', '-q', '0'], { timeoutMs: PROCESS_MS });
+  assert.equal(pub.code, 0, pub.stderr);
+  // The retained QoS 0 message reaches the subscriber as a datagram (the broker's QoS 0 deliveries).
+  const sub = await runQuicmq(['sub', '--quic', '--quic-datagrams', '-h', '127.0.0.1', '-p', String(port), ...tls, '-t', 'cli/dg', '-C', '1', '-v'], { timeoutMs: PROCESS_MS });
+  assert.equal(sub.code, 0, sub.stderr);
+  assert.equal(sub.stdout, 'cli/dg retained qos 0\n');
+  const usage = await runQuicmq(['sub', '--quic-datagrams', '-t', 'x'], { timeoutMs: PROCESS_MS });
+  assert.equal(usage.code, 1);
+  assert.match(usage.stderr, /--quic-datagrams needs MQTT over QUIC/);
 });
