@@ -21,6 +21,26 @@ export class BrokerMetrics {
   readonly retained = new Gauge({ name: 'quicmq_retained_messages', help: 'Retained messages (excluding $SYS)', registers: [this.registry] });
   /** The QUIC listeners' transport figures (quicmq_quic_*). */
   readonly quic = new QuicMetrics(this.registry);
+  /** MQTT over QUIC data streams (EIP-0023) open, and opened since start. */
+  readonly dataStreams = new Gauge({ name: 'quicmq_mqtt_data_streams', help: 'MQTT over QUIC data streams open (multi-stream)', labelNames: ['listener'] as const, registers: [this.registry] });
+  readonly dataStreamsTotal = new Counter({ name: 'quicmq_mqtt_data_streams_total', help: 'MQTT over QUIC data streams opened (multi-stream)', labelNames: ['listener'] as const, registers: [this.registry] });
+  /** QoS 0 PUBLISH packets carried in QUIC DATAGRAM frames, by direction (read when scraped). */
+  readonly datagramMessages = new Counter({
+    name: 'quicmq_mqtt_datagram_messages_total',
+    help: 'QoS 0 PUBLISH packets in QUIC DATAGRAM frames (qos0_datagrams), by direction; dropped: datagrams that were not a complete QoS 0 PUBLISH',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const c = this.datagramMessages;
+      c.reset();
+      c.inc({ direction: 'in' }, this.datagramsIn);
+      c.inc({ direction: 'out' }, this.datagramsOut);
+      c.inc({ direction: 'dropped' }, this.datagramsDropped);
+    },
+  });
+  datagramsIn = 0;
+  datagramsOut = 0;
+  datagramsDropped = 0;
 
   /** Totals kept as plain numbers too, for $SYS topics (reading prom-client values is async). */
   received = 0;

@@ -59,6 +59,9 @@ test('QoS 0 goes in datagrams both ways when both ends take them; QoS 1 and over
   await assert.rejects(client.publish('up/q1', 'x', { qos: 1, datagram: true }), /Only QoS 0/);
   for (let i = 0; i < 100 && tcpMessages.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(tcpMessages.map((m) => m.payload.toString()).sort(), ['by datagram', 'by stream']);
+  const text = await b.broker.metrics.metrics();
+  assert.match(text, /^quicmq_mqtt_datagram_messages_total\{direction="out"\} 5$/m);
+  assert.match(text, /^quicmq_mqtt_datagram_messages_total\{direction="in"\} 1$/m);
 });
 
 test('no datagrams unless both sides ask: a client without them, or a listener without qos0_datagrams', async (t) => {
@@ -99,6 +102,9 @@ test('a datagram that is not a complete QoS 0 PUBLISH is dropped; the connection
   for (let i = 0; i < 100 && messages.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(messages.map((m) => m.topic), ['raw/ok']);
+  const text = await b.broker.metrics.metrics();
+  assert.match(text, /^quicmq_mqtt_datagram_messages_total\{direction="dropped"\} 4$/m);
+  assert.match(text, /^quicmq_mqtt_datagram_messages_total\{direction="in"\} 1$/m);
   stream.write(encode({ cmd: 'pingreq' } as Packet, 4));
   assert.equal((await reader.next()).cmd, 'pingresp');
 });

@@ -99,6 +99,9 @@ test('a data stream ending takes its subscriptions with it; the connection and t
   await within(ended, 'the broker ending the data stream');
   for (let i = 0; i < 50 && (await subscriptions()) !== 1; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(await subscriptions(), 1, "the ended stream's subscription is gone");
+  const text = await b.broker.metrics.metrics();
+  assert.match(text, /^quicmq_mqtt_data_streams\{listener="quic:default"\} 1$/m, 'one data stream still open');
+  assert.match(text, /^quicmq_mqtt_data_streams_total\{listener="quic:default"\} 2$/m);
   const { client: publisher } = await connectRecording(b.tcpUrl(), { protocolVersion: 5 });
   t.after(() => endClient(publisher));
   publisher.publish('ms/stays', 'still here', { qos: 0 });

@@ -175,6 +175,8 @@ export class Channel implements SessionOutlet {
     data.session = this.ctx.sessions.openDataStream(`${this.clientId}${SUBSCRIBER_SUFFIX_SEPARATOR}${++this.dataStreamsOpened}`, data);
     data.state = 'connected';
     data.blocked = false;
+    this.ctx.metrics.dataStreams.inc({ listener: data.info.listener });
+    this.ctx.metrics.dataStreamsTotal.inc({ listener: data.info.listener });
     data.processFrames();
   }
 
@@ -188,6 +190,7 @@ export class Channel implements SessionOutlet {
     const send = this.info.datagrams?.send;
     if (this.state !== 'connected' || send === undefined || !send(bytes)) return false;
     this.ctx.metrics.countBytesSent(bytes.length);
+    this.ctx.metrics.datagramsOut++;
     return true;
   }
 
@@ -200,7 +203,10 @@ export class Channel implements SessionOutlet {
     if (this.state !== 'connected' || this.control !== undefined) return;
     const frame = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
     this.ctx.metrics.countBytesReceived(frame.length);
-    const drop = (why: string): void => this.ctx.logger.debug({ clientId: this.clientId, size: frame.length, why }, 'MQTT datagram dropped');
+    const drop = (why: string): void => {
+      this.ctx.metrics.datagramsDropped++;
+      this.ctx.logger.debug({ clientId: this.clientId, size: frame.length, why }, 'MQTT datagram dropped');
+    };
     // PUBLISH (type 3) at QoS 0 (flag bits 1-2 clear), MQTT 5.0 §3.3.1.
     if (frame.length < 2 || frame[0]! >> 4 !== 3 || (frame[0]! & 0x06) !== 0) return drop('not a QoS 0 PUBLISH');
     if (frame.length > this.ctx.config.mqtt.max_packet_size) return drop('larger than mqtt.max_packet_size');
@@ -210,6 +216,7 @@ export class Channel implements SessionOutlet {
     const decoded = this.decoder.decode(frame);
     if (!decoded.ok || decoded.packet.cmd !== 'publish') return drop(decoded.ok ? 'not a PUBLISH' : decoded.error);
     if (decoded.packet.properties?.topicAlias !== undefined) return drop('Topic Alias in a datagram');
+    this.ctx.metrics.datagramsIn++;
     this.lastReceivedAt = this.ctx.now();
     try {
       handlePublish(this, decoded.packet);
@@ -574,6 +581,7 @@ export class Channel implements SessionOutlet {
       this.ctx.sessions.detach(this.session, opts.publishWill ? this.will : undefined);
     }
     this.control?.dataStreams?.delete(this);
+    if (this.control !== undefined && wasConnected) this.ctx.metrics.dataStreams.dec({ listener: this.info.listener });
     if (this.dataStreams !== undefined) {
       // The control stream's end is the connection's (EIP-0023): its data streams go with it.
       const streams = [...this.dataStreams];
