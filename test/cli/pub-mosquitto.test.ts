@@ -140,9 +140,15 @@ test('pub -l publishes lines as they arrive and exits 0 when interrupted (SIGINT
     exit = within(new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code))), PROCESS_MS, 'pub to exit');
     exit.catch(() => child.kill('SIGKILL'));
     child.stdin!.write('first\nsecond\n');
-    // The stdin pipe stays open: pub waits for more lines until it is interrupted.
+    // The stdin pipe stays open: pub waits for more lines until it is interrupted. The interrupt comes once
+    // both lines are through: sent after the first only, it raced the second line's publish (seen once,
+    // on a loaded machine, as "timed out waiting for message 2").
     const seen = subscriber.messages();
-    void within(seen.next(), PROCESS_MS, 'first line').then(() => child.kill('SIGINT'), () => child.kill('SIGKILL')).finally(() => seen.return?.());
+    const both = (async () => {
+      await seen.next();
+      await seen.next();
+    })();
+    void within(both, PROCESS_MS, 'both lines').then(() => child.kill('SIGINT'), () => child.kill('SIGKILL')).finally(() => seen.return?.());
   });
   assert.deepEqual(got.map((m) => m.payload.toString()), ['first', 'second']);
   assert.equal(await exit, 0);
