@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import mqttPacket from 'mqtt-packet';
 import { repoRoot } from '../helpers/paths.js';
 import { OptionsError, parseQuicBenchArgs, SECTIONS } from '../../bench/quic/options.js';
-import { percentile } from '../../bench/quic/stats.js';
+import { medianBy, percentile } from '../../bench/quic/stats.js';
 import { parseByteCount, serveByteCount } from '../../bench/quic/byte-count.js';
 import { measureBulk } from '../../bench/quic/bulk.js';
 import { RawMqttClient, RawMqttError } from '../../bench/quic/raw-mqtt.js';
@@ -262,6 +262,16 @@ test('bad options: usage on stderr and exit code 2', { timeout: SMOKE_TIMEOUT_MS
   assert.equal(code, 2);
   assert.match(stderr, /--concurrency/);
   assert.match(stderr, /Usage:/);
+});
+
+test('medianBy: the middle of the rounds that did not fail, the lower middle of an even count', () => {
+  const r = (v: number, failed = false) => ({ v, failed });
+  const pick = (items: Array<{ v: number; failed: boolean }>) => medianBy(items, (x) => x.v, (x) => x.failed)?.v;
+  assert.equal(pick([r(3), r(1), r(2)]), 2);
+  assert.equal(pick([r(4), r(1), r(3), r(2)]), 2);
+  assert.equal(pick([r(9, true), r(1), r(5)]), 1);
+  assert.equal(pick([r(7, true), r(8, true)]), 7, 'all failed: the first, whose error is reported');
+  assert.equal(pick([]), undefined);
 });
 
 // --- helpers ---
