@@ -235,3 +235,35 @@ test('client library: a data stream closes when the client ends', async (t) => {
   await within(closed, 'data stream close after end()');
   assert.equal(ds.closed, true);
 });
+
+test('garbage on data streams and in datagrams never takes the broker or the connection down', async (t) => {
+  const b = await quicBroker(t, { qos0_datagrams: true });
+  const conn = await connectQuic({ host: '127.0.0.1', port: b.quicPort, alpn: ['mqtt'], ca: [await readCa()], transport: { maxDatagramFrameSize: 65535 } });
+  t.after(() => conn.close());
+  const control = await conn.openStream();
+  control.on('error', () => undefined);
+  const controlReader = packetReader(control);
+  control.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId: 'fuzzed', keepalive: 30 } as Packet));
+  assert.equal((await controlReader.next()).cmd, 'connack');
+  // Seeded bytes: the same inputs every run.
+  let seed = 12345;
+  const byte = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+  const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, byte));
+  for (let i = 0; i < 8; i++) {
+    const { stream } = await dataStream(conn);
+    stream.write(bytes(1 + (i * 97) % 600));
+    stream.end();
+  }
+  for (let i = 0; i < 200; i++) {
+    const d = bytes(1 + (i * 31) % 300);
+    // Half of them look like a PUBLISH header, to reach the decoder.
+    if (i % 2 === 0) d[0] = 0x30;
+    conn.sendDatagram(d);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  control.write(encode({ cmd: 'pingreq' } as Packet));
+  assert.equal((await controlReader.next()).cmd, 'pingresp');
+  assert.equal(conn.isClosed, false);
+  const { client } = await connectRecording(b.tcpUrl(), { protocolVersion: 5 });
+  await endClient(client);
+});
