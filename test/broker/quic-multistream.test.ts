@@ -4,12 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import type { Packet } from 'mqtt-packet';
 import { MqttQuicErrorCode } from '../../src/broker/listeners/quic-listener.js';
 import { connectQuic } from '../../src/quic/endpoint/client.js';
 import type { QuicConnectionHandle } from '../../src/quic/endpoint/connection-handle.js';
 import type { QuicStream } from '../../src/quic/endpoint/quic-stream.js';
 import { QuicStreamResetError } from '../../src/quic/endpoint/errors.js';
+import { certPath } from '../helpers/certs.js';
+import { ensureQuicGoPeer } from '../helpers/interop.js';
 import { connectRecording, endClient } from './helpers.js';
 import { encode, packetReader, quicBroker, quicClient, rawQuicSession, readCa, within } from './quic-helpers.js';
 
@@ -266,4 +269,28 @@ test('garbage on data streams and in datagrams never takes the broker or the con
   assert.equal(conn.isClosed, false);
   const { client } = await connectRecording(b.tcpUrl(), { protocolVersion: 5 });
   await endClient(client);
+});
+
+test('interop: a quic-go client uses data streams (EIP-0023) and RFC 9221 datagrams with the broker', async (t) => {
+  const b = await quicBroker(t, { qos0_datagrams: true });
+  for (const datagrams of [false, true]) {
+    const args = ['--mode', 'mqtt-multi', '--addr', `127.0.0.1:${b.quicPort}`, '--ca', certPath('ca.pem'), '--alpn', 'mqtt', ...(datagrams ? ['--datagrams'] : [])];
+    const peer = spawn(ensureQuicGoPeer(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => {
+      if (peer.exitCode === null) peer.kill('SIGKILL');
+    });
+    let stdout = '';
+    let stderr = '';
+    peer.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    peer.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await within(once(peer, 'exit'), 'quic-go peer exit', 20_000)) as [number | null];
+    assert.equal(code, 0, `quic-go peer (datagrams ${datagrams}): exit ${code}, ${stdout} ${stderr}`);
+    const summary = JSON.parse(stdout.trim()) as Record<string, unknown>;
+    assert.equal(summary['ok'], true);
+    assert.equal(summary['delivered_on_data_stream'], true);
+    if (datagrams) {
+      assert.equal(summary['datagram_delivery'], true);
+      assert.equal(summary['datagram_publish'], true);
+    }
+  }
 });
