@@ -38,11 +38,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
   private readonly pendingWills = new Map<string, { will: WillSpec; timer: NodeJS.Timeout }>();
+  /** Ids of the MQTT over QUIC data streams' sessions among `sessions` (openDataStream). */
+  private readonly dataStreamIds = new Set<string>();
 
   constructor(private readonly deps: SessionRegistryDeps) {}
 
+  /** Client sessions, connected and offline (the sessions of MQTT over QUIC data streams are not clients'). */
   get size(): number {
-    return this.sessions.size;
+    return this.sessions.size - this.dataStreamIds.size;
   }
 
   get(clientId: string): Session | undefined {
@@ -79,7 +82,7 @@ export class SessionRegistry {
         (_s, _d, reason) => this.deps.metrics.countDropped(reason),
       );
       this.sessions.set(clientId, session);
-      this.deps.metrics.sessions.set(this.sessions.size);
+      this.deps.metrics.sessions.set(this.size);
     }
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
@@ -101,7 +104,8 @@ export class SessionRegistry {
     );
     session.outlet = outlet;
     this.sessions.set(id, session);
-    this.deps.metrics.sessions.set(this.sessions.size);
+    this.dataStreamIds.add(id);
+    this.deps.metrics.sessions.set(this.size);
     return session;
   }
 
@@ -131,6 +135,7 @@ export class SessionRegistry {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
     this.sessions.delete(session.clientId);
+    this.dataStreamIds.delete(session.clientId);
     const pending = this.pendingWills.get(session.clientId);
     if (pending) {
       this.cancelWill(session.clientId);
@@ -140,7 +145,7 @@ export class SessionRegistry {
     session.subscriptions.clear();
     const queued = session.queue.clear();
     session.releaseSources();
-    this.deps.metrics.sessions.set(this.sessions.size);
+    this.deps.metrics.sessions.set(this.size);
     this.deps.metrics.subscriptions.set(this.deps.router.subscriptionCount);
     this.deps.logger.debug({ clientId: session.clientId, why, queued, dropped: session.dropped }, 'session ended');
   }

@@ -105,6 +105,7 @@ test('a data stream ending takes its subscriptions with it; the connection and t
   const text = await b.broker.metrics.metrics();
   assert.match(text, /^quicmq_mqtt_data_streams\{listener="quic:default"\} 1$/m, 'one data stream still open');
   assert.match(text, /^quicmq_mqtt_data_streams_total\{listener="quic:default"\} 2$/m);
+  assert.match(text, /^quicmq_sessions 1$/m, 'data streams are not client sessions');
   const { client: publisher } = await connectRecording(b.tcpUrl(), { protocolVersion: 5 });
   t.after(() => endClient(publisher));
   publisher.publish('ms/stays', 'still here', { qos: 0 });
