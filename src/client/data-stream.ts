@@ -54,7 +54,11 @@ export class MqttDataStream extends EventEmitter<MqttDataStreamEvents> {
     this.parser.on('packet', (p: Packet) => this.onPacket(p));
     this.parser.on('error', (e: Error) => this.fail(new MqttClientError('ERR_PROTOCOL', `Malformed packet on a data stream: ${e.message}`)));
     stream.on('data', (chunk: Buffer) => this.parser.parse(chunk));
-    stream.on('end', () => this.finish(undefined));
+    stream.on('end', () => {
+      // The broker ended the stream: end ours too, so the stream closes and its MAX_STREAMS credit returns.
+      if (!stream.writableEnded) stream.end();
+      this.finish(undefined);
+    });
     stream.on('close', () => this.finish(undefined));
     stream.on('error', (e: Error) => this.finish(new MqttClientError('ERR_CONNECTION_CLOSED', `Data stream failed: ${e.message}`, { cause: e })));
   }

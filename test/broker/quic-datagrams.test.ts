@@ -108,3 +108,32 @@ test('a datagram that is not a complete QoS 0 PUBLISH is dropped; the connection
   stream.write(encode({ cmd: 'pingreq' } as Packet, 4));
   assert.equal((await reader.next()).cmd, 'pingresp');
 });
+
+test('while full subscriber queues hold a publisher, its datagram messages are dropped, not queued', async (t) => {
+  const b = await quicBroker(t, { qos0_datagrams: true });
+  const conn = await connectQuic({ host: '127.0.0.1', port: b.quicPort, alpn: ['mqtt'], ca: [await readCa()], transport: { maxDatagramFrameSize: 65535 } });
+  t.after(() => conn.close());
+  const stream = await conn.openStream();
+  stream.on('error', () => undefined);
+  const reader = packetReader(stream, 4);
+  stream.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'dg-held', keepalive: 30 } as Packet, 4));
+  assert.equal((await reader.next()).cmd, 'connack');
+  const { client: tcp, messages } = await connectRecording(b.tcpUrl());
+  t.after(() => endClient(tcp));
+  await new Promise<void>((resolve, reject) => tcp.subscribe('held/#', { qos: 0 }, (e) => (e ? reject(e) : resolve())));
+  // The broker's channel of this connection, held as a full subscriber queue would hold it.
+  const channels = (b.broker as unknown as { channels: Set<{ clientId: string; source: { hold(h: unknown): void; release(h: unknown): void } }> }).channels;
+  const channel = [...channels].find((c) => c.clientId === 'dg-held')!;
+  const holder = { dropSource: () => undefined };
+  channel.source.hold(holder);
+  const publish = (topic: string): Buffer => encode({ cmd: 'publish', topic, payload: Buffer.from(topic), qos: 0, retain: false, dup: false } as Packet, 4);
+  assert.ok(conn.sendDatagram(publish('held/while-held')));
+  await new Promise((r) => setTimeout(r, 200));
+  channel.source.release(holder);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(conn.sendDatagram(publish('held/after')));
+  for (let i = 0; i < 100 && messages.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(messages.map((m) => m.topic), ['held/after']);
+  assert.match(await b.broker.metrics.metrics(), /^quicmq_mqtt_datagram_messages_total\{direction="dropped"\} 1$/m);
+});

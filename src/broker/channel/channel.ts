@@ -216,6 +216,9 @@ export class Channel implements SessionOutlet {
     const decoded = this.decoder.decode(frame);
     if (!decoded.ok || decoded.packet.cmd !== 'publish') return drop(decoded.ok ? 'not a PUBLISH' : decoded.error);
     if (decoded.packet.properties?.topicAlias !== undefined) return drop('Topic Alias in a datagram');
+    // DATAGRAM frames escape stream flow control (RFC 9221 §5): while full subscriber queues hold this
+    // publisher (publisher-flow.ts), its datagram messages are dropped, as QoS 0 allows, not queued.
+    if (this.held) return drop('publisher held by full subscriber queues');
     this.ctx.metrics.datagramsIn++;
     this.lastReceivedAt = this.ctx.now();
     try {
