@@ -11,7 +11,7 @@
 //   npm run bench:quic-multistream [-- --seconds 5 --loss 0.02 --delay-ms 10 --mtu 1500 --bulk-kib 8 --bulk-hz 100 --ping-hz 100]
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { connect, type MqttClient, type ReceivedMessage } from '../src/client/index.js';
+import { connect, type ReceivedMessage } from '../src/client/index.js';
 import { createQuicListener } from '../src/broker/listeners/quic-listener.js';
 import { startBroker } from '../test/broker/helpers.js';
 import { quicConfig } from '../test/broker/quic-helpers.js';

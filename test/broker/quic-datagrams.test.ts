@@ -4,10 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Packet } from 'mqtt-packet';
 import type { MqttClient } from '../../src/client/index.js';
-import { connectQuic } from '../../src/quic/endpoint/client.js';
 import type { QuicConnectionHandle } from '../../src/quic/endpoint/connection-handle.js';
 import { connectRecording, endClient } from './helpers.js';
-import { encode, packetReader, quicBroker, quicClient, readCa, within } from './quic-helpers.js';
+import { encode, quicBroker, quicClient, rawMqttConnection, within } from './quic-helpers.js';
 
 /** The client's QUIC connection, counting the DATAGRAM frames it receives and sends. */
 function datagramTap(client: MqttClient): { received: number; sent: number } {
@@ -84,13 +83,8 @@ test('no datagrams unless both sides ask: a client without them, or a listener w
 
 test('a datagram that is not a complete QoS 0 PUBLISH is dropped; the connection goes on', async (t) => {
   const b = await quicBroker(t, { qos0_datagrams: true });
-  const conn = await connectQuic({ host: '127.0.0.1', port: b.quicPort, alpn: ['mqtt'], ca: [await readCa()], transport: { maxDatagramFrameSize: 65535 } });
+  const { conn, stream, reader } = await rawMqttConnection(b.quicPort, 'dg-raw', { protocolVersion: 4, datagrams: true });
   t.after(() => conn.close());
-  const stream = await conn.openStream();
-  stream.on('error', () => undefined);
-  const reader = packetReader(stream, 4);
-  stream.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'dg-raw', keepalive: 30 } as Packet, 4));
-  assert.equal((await reader.next()).cmd, 'connack');
   const { client: tcp, messages } = await connectRecording(b.tcpUrl());
   t.after(() => endClient(tcp));
   await new Promise<void>((resolve, reject) => tcp.subscribe('raw/#', { qos: 0 }, (e) => (e ? reject(e) : resolve())));
@@ -111,13 +105,8 @@ test('a datagram that is not a complete QoS 0 PUBLISH is dropped; the connection
 
 test('while full subscriber queues hold a publisher, its datagram messages are dropped, not queued', async (t) => {
   const b = await quicBroker(t, { qos0_datagrams: true });
-  const conn = await connectQuic({ host: '127.0.0.1', port: b.quicPort, alpn: ['mqtt'], ca: [await readCa()], transport: { maxDatagramFrameSize: 65535 } });
+  const { conn } = await rawMqttConnection(b.quicPort, 'dg-held', { protocolVersion: 4, datagrams: true });
   t.after(() => conn.close());
-  const stream = await conn.openStream();
-  stream.on('error', () => undefined);
-  const reader = packetReader(stream, 4);
-  stream.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'dg-held', keepalive: 30 } as Packet, 4));
-  assert.equal((await reader.next()).cmd, 'connack');
   const { client: tcp, messages } = await connectRecording(b.tcpUrl());
   t.after(() => endClient(tcp));
   await new Promise<void>((resolve, reject) => tcp.subscribe('held/#', { qos: 0 }, (e) => (e ? reject(e) : resolve())));

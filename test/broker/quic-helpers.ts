@@ -73,6 +73,18 @@ export function packetReader(stream: QuicStream, protocolVersion: 4 | 5 = 5): { 
 
 export const encode = (p: Packet, protocolVersion: 4 | 5 = 5): Buffer => mqttPacket.generate(p, { protocolVersion });
 
+/** A raw QUIC connection with MQTT CONNECT done on its control stream; `datagrams`: it accepts DATAGRAM frames (RFC 9221). */
+export async function rawMqttConnection(port: number, clientId: string, o: { protocolVersion?: 4 | 5; datagrams?: boolean } = {}) {
+  const protocolVersion = o.protocolVersion ?? 5;
+  const conn = await connectQuic({ host: '127.0.0.1', port, alpn: ['mqtt'], ca: [await readCa()], ...(o.datagrams === true ? { transport: { maxDatagramFrameSize: 65535 } } : {}) });
+  const stream = await conn.openStream();
+  stream.on('error', () => undefined);
+  const reader = packetReader(stream, protocolVersion);
+  stream.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clean: true, clientId, keepalive: 30 } as Packet, protocolVersion));
+  assert.equal((await reader.next()).cmd, 'connack');
+  return { conn, stream, reader };
+}
+
 export async function rawQuicSession(port: number, clientId: string, willTopic: string) {
   const conn = await connectQuic({ host: '127.0.0.1', port, alpn: ['mqtt'], ca: [await readCa()] });
   const stream = await conn.openStream();
