@@ -328,17 +328,19 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    * further QUIC stream of this connection with PUBLISH, SUBSCRIBE and UNSUBSCRIBE of its own, whose
    * subscriptions deliver on it, so one topic's backlog or losses do not hold up another's. It ends with
    * close(), with the connection, or when the broker ends it (its `max_data_streams` bounds how many may
-   * be open at once: beyond it this waits for one to end).
+   * be open at once: beyond it this waits for one to end). `priority`: what this client sends on it goes
+   * before (0) or after (7) other streams' data, default 3 (QuicStream.setPriority).
    */
-  async openDataStream(): Promise<MqttDataStream> {
+  async openDataStream(options: { priority?: number } = {}): Promise<MqttDataStream> {
     const quic = (this.engine.stream as { quicConnection?: QuicConnectionHandle } | undefined)?.quicConnection;
     if (this.state !== 'connected' || quic === undefined) {
       throw new MqttClientError('ERR_INVALID_OPTION', this.state !== 'connected' ? 'Not connected' : `Data streams need a quic:// connection, not ${this.options.scheme}://`);
     }
     let stream: Duplex;
     try {
-      stream = await quic.openStream();
+      stream = await quic.openStream(options.priority === undefined ? {} : { priority: options.priority });
     } catch (err) {
+      if (err instanceof RangeError) throw new MqttClientError('ERR_INVALID_OPTION', err.message);
       throw connectionClosed(`Cannot open a data stream: ${err instanceof Error ? err.message : String(err)}`);
     }
     return new MqttDataStream(stream, this.options.protocolVersion, this.options.messageBufferSize);

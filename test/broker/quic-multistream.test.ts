@@ -217,7 +217,9 @@ test('client library: a closed data stream refuses further use; the client goes 
   const b = await quicBroker(t);
   const client = await quicClient(b.quicPort, { clientId: 'lib-multi-2' });
   t.after(() => client.end({ force: true }));
-  const ds = await client.openDataStream();
+  await assert.rejects(client.openDataStream({ priority: 9 }), (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_OPTION');
+  const ds = await client.openDataStream({ priority: 0 });
+  await ds.subscribe('lib/prio');
   const closed = once(ds, 'close');
   await within(ds.close(), 'data stream close');
   assert.deepEqual(await closed, [undefined]);

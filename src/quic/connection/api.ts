@@ -86,6 +86,11 @@ export interface QuicConnectionApi {
   streamFinish(streamId: number): void;
   streamReset(streamId: number, errorCode: number): void;
   streamStopSending(streamId: number, errorCode: number): void;
+  /**
+   * The sending priority of a stream: urgency 0 (first) to 7 (last), default 3, as in RFC 9218. Streams
+   * with data of a lower urgency are served first; those of equal urgency share round-robin.
+   */
+  streamSetPriority(streamId: number, urgency: number): void;
   /** RFC 9221; false when the peer does not accept datagrams or it does not fit. */
   sendDatagram(data: Uint8Array): boolean;
   /** Immediate close (RFC 9000 §10.2) with an application or transport error code. */

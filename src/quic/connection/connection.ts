@@ -76,6 +76,7 @@ import { validatePeerTransportParameters, type ConnectionIdsSeen } from './peer-
 import { onFramesAcked, onFramesLost, type SentFrameOwners, type SentPacketInfo } from './sent-frames.js';
 import { ConnectionCounters, type ConnectionStats } from './connection-stats.js';
 import { newPathSpin } from './spin-bit.js';
+import { URGENCY_LEVELS } from '../streams/send-scheduler.js';
 
 const SPACES: readonly PacketNumberSpace[] = ['initial', 'handshake', 'application'];
 /** RFC 9000 §18.2: the ack_delay_exponent default, until the peer's transport parameters arrive. */
@@ -627,6 +628,14 @@ export class QuicConnection implements QuicConnectionApi {
   streamStopSending(streamId: number, errorCode: number): void {
     if (this.closeState !== undefined || this.stateValue === 'closed') return;
     this.ifStreamLive(undefined, () => this.streams.stopSending(streamId, errorCode));
+  }
+
+  streamSetPriority(streamId: number, urgency: number): void {
+    if (!Number.isInteger(urgency) || urgency < 0 || urgency >= URGENCY_LEVELS) {
+      throw new RangeError(`stream urgency must be an integer from 0 to ${URGENCY_LEVELS - 1}, got ${urgency}`);
+    }
+    if (this.closeState !== undefined || this.stateValue === 'closed') return;
+    this.ifStreamLive(undefined, () => this.streams.setUrgency(streamId, urgency));
   }
 
   /**

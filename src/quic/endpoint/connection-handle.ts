@@ -47,6 +47,8 @@ export interface OpenStreamOptions {
   /** Default true. */
   bidirectional?: boolean;
   highWaterMark?: number;
+  /** Sending priority, urgency 0 (first) to 7 (last), default 3: QuicStream.setPriority. */
+  priority?: number;
   /**
    * Open before the handshake completes when the peer's stream limits are already known (a resumed
    * session remembers them, RFC 9000 §7.4.1): with 0-RTT keys the stream's data goes out as early data
@@ -116,6 +118,10 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
    */
   async openStream(options: OpenStreamOptions = {}): Promise<QuicStream> {
     const bidirectional = options.bidirectional ?? true;
+    const priority = options.priority;
+    if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 7)) {
+      throw new RangeError(`stream priority must be an integer from 0 to 7, got ${priority}`);
+    }
     if (options.early !== true) await this.ready;
     for (;;) {
       if (this.closeInfo !== undefined) throw new QuicConnectionClosedError(this.closeInfo);
@@ -128,7 +134,9 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
       if (id !== undefined) {
         // Opening queues nothing to send (the peer sees a stream with its first frame), so no poll here: the
         // stream's first write polls.
-        return this.createStream(id, { readable: bidirectional, writable: true, ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}) });
+        const stream = this.createStream(id, { readable: bidirectional, writable: true, ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}) });
+        if (priority !== undefined) stream.setPriority(priority);
+        return stream;
       }
       this.wake(); // STREAMS_BLOCKED (RFC 9000 §19.14) goes out
       const credit = new Promise<void>((resolve, reject) => this.streamWaiters.push({ bidirectional, resolve, reject }));

@@ -63,6 +63,14 @@ export class QuicStream extends Duplex {
   }
 
   /**
+   * The priority of this stream's sending: urgency 0 (first) to 7 (last), default 3 (RFC 9218's scale).
+   * Streams with data of a lower urgency go first; equal ones share round-robin. Throws RangeError otherwise.
+   */
+  setPriority(urgency: number): void {
+    this.owner.connection.streamSetPriority(this.id, urgency);
+  }
+
+  /**
    * Abandons the stream with an application error code (RESET_STREAM and STOP_SENDING for the parts still
    * open, RFC 9000 §19.4, §19.5) without emitting 'error': the local side chose to end it.
    */

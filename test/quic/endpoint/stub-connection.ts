@@ -41,6 +41,7 @@ export class StubConnection implements QuicConnectionApi {
   pollEvent(): ConnectionEvent | undefined {
     return this.events.shift();
   }
+  streamSetPriority(_streamId: number, _urgency: number): void {}
   stats(): ConnectionStats {
     return { ...this.statsValue };
   }
