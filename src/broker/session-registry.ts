@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { MqttConfig } from './config/types.js';
 import type { BrokerMetrics } from './metrics.js';
-import type { Router } from './router/router.js';
+import { SUBSCRIBER_SUFFIX_SEPARATOR, type Router } from './router/router.js';
 import { Session, type SessionOutlet } from './session.js';
 import type { Message } from './message.js';
 
@@ -38,14 +38,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
   private readonly pendingWills = new Map<string, { will: WillSpec; timer: NodeJS.Timeout }>();
-  /** Ids of the MQTT over QUIC data streams' sessions among `sessions` (openDataStream). */
-  private readonly dataStreamIds = new Set<string>();
+  /** How many of `sessions` belong to MQTT over QUIC data streams (openDataStream; ids with the separator). */
+  private dataStreamSessions = 0;
 
   constructor(private readonly deps: SessionRegistryDeps) {}
 
   /** Client sessions, connected and offline (the sessions of MQTT over QUIC data streams are not clients'). */
   get size(): number {
-    return this.sessions.size - this.dataStreamIds.size;
+    return this.sessions.size - this.dataStreamSessions;
   }
 
   get(clientId: string): Session | undefined {
@@ -76,11 +76,7 @@ export class SessionRegistry {
       this.cancelWill(clientId);
     } else {
       if (existing) this.end(existing, 'clean start');
-      session = new Session(
-        clientId,
-        { maxQueueLength: this.deps.mqtt.max_mqueue_len, overflow: this.deps.mqtt.mqueue_overflow, storeQos0: this.deps.mqtt.mqueue_store_qos0 },
-        (_s, _d, reason) => this.deps.metrics.countDropped(reason),
-      );
+      session = this.newSession(clientId);
       this.sessions.set(clientId, session);
       this.deps.metrics.sessions.set(this.size);
     }
@@ -97,14 +93,10 @@ export class SessionRegistry {
    * `<clientId>\u0000<n>`, which no client id can take (router.ts SUBSCRIBER_SUFFIX_SEPARATOR).
    */
   openDataStream(id: string, outlet: SessionOutlet): Session {
-    const session = new Session(
-      id,
-      { maxQueueLength: this.deps.mqtt.max_mqueue_len, overflow: this.deps.mqtt.mqueue_overflow, storeQos0: this.deps.mqtt.mqueue_store_qos0 },
-      (_s, _d, reason) => this.deps.metrics.countDropped(reason),
-    );
+    const session = this.newSession(id);
     session.outlet = outlet;
     this.sessions.set(id, session);
-    this.dataStreamIds.add(id);
+    this.dataStreamSessions++;
     this.deps.metrics.sessions.set(this.size);
     return session;
   }
@@ -135,7 +127,7 @@ export class SessionRegistry {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
     this.sessions.delete(session.clientId);
-    this.dataStreamIds.delete(session.clientId);
+    if (session.clientId.includes(SUBSCRIBER_SUFFIX_SEPARATOR)) this.dataStreamSessions--;
     const pending = this.pendingWills.get(session.clientId);
     if (pending) {
       this.cancelWill(session.clientId);
@@ -148,6 +140,13 @@ export class SessionRegistry {
     this.deps.metrics.sessions.set(this.size);
     this.deps.metrics.subscriptions.set(this.deps.router.subscriptionCount);
     this.deps.logger.debug({ clientId: session.clientId, why, queued, dropped: session.dropped }, 'session ended');
+  }
+
+  private newSession(id: string): Session {
+    const mqtt = this.deps.mqtt;
+    return new Session(id, { maxQueueLength: mqtt.max_mqueue_len, overflow: mqtt.mqueue_overflow, storeQos0: mqtt.mqueue_store_qos0 }, (_s, _d, reason) =>
+      this.deps.metrics.countDropped(reason),
+    );
   }
 
   /** Ends every offline session and publishes every pending will: the broker is stopping. */

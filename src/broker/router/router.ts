@@ -32,7 +32,7 @@ export const SUBSCRIBER_SUFFIX_SEPARATOR = '\u0000';
 /** Whether the router key `subscriber` is the client `clientId` or one of its data streams (for No Local). */
 export function isSubscriberOf(subscriber: string, clientId: string): boolean {
   if (subscriber === clientId) return true;
-  return subscriber.length > clientId.length && subscriber.charCodeAt(clientId.length) === 0 && subscriber.startsWith(clientId);
+  return subscriber.length > clientId.length && subscriber[clientId.length] === SUBSCRIBER_SUFFIX_SEPARATOR && subscriber.startsWith(clientId);
 }
 
 /** Targets found by linear search before match() builds an index by client id. */
