@@ -76,7 +76,7 @@ import { validatePeerTransportParameters, type ConnectionIdsSeen } from './peer-
 import { onFramesAcked, onFramesLost, type SentFrameOwners, type SentPacketInfo } from './sent-frames.js';
 import { ConnectionCounters, type ConnectionStats } from './connection-stats.js';
 import { newPathSpin } from './spin-bit.js';
-import { URGENCY_LEVELS } from '../streams/send-scheduler.js';
+import { checkUrgency } from '../streams/send-scheduler.js';
 
 const SPACES: readonly PacketNumberSpace[] = ['initial', 'handshake', 'application'];
 /** RFC 9000 §18.2: the ack_delay_exponent default, until the peer's transport parameters arrive. */
@@ -306,6 +306,7 @@ export class QuicConnection implements QuicConnectionApi {
     this.coalescer = new WriteCoalescer(limits.writeCoalescingBytes);
     this.mtu = new MtuDiscovery({ baseSize: limits.maxDatagramSize, maxProbes: limits.pmtuMaxProbes, raiseIntervalMs: limits.pmtuRaiseIntervalMs });
     this.pnSkipper = limits.skipPacketNumbers ? new PacketNumberSkipper(opts.random) : undefined;
+    this.now = now;
     this.counters = new ConnectionCounters(now);
   }
 
@@ -334,7 +335,6 @@ export class QuicConnection implements QuicConnectionApi {
     const opts = resolveOptions('client', options);
     const localCid = options.localConnectionId ?? opts.random(opts.limits.connectionIdLength);
     const conn = new QuicConnection('client', opts, options.path, Uint8Array.from(localCid), undefined, now);
-    conn.now = now;
     // RFC 9000 §7.2: an unpredictable Destination Connection ID of at least 8 bytes.
     const dcid = Uint8Array.from(options.initialDestinationConnectionId ?? opts.random(Math.max(8, opts.limits.connectionIdLength)));
     conn.originalDcid = dcid;
@@ -361,7 +361,6 @@ export class QuicConnection implements QuicConnectionApi {
     const opts = resolveOptions('server', options);
     const localCid = options.localConnectionId ?? opts.random(opts.limits.connectionIdLength);
     const conn = new QuicConnection('server', opts, options.path, Uint8Array.from(localCid), options.retrySourceConnectionId, now);
-    conn.now = now;
     if (options.originalDestinationConnectionId !== undefined) conn.originalDcid = Uint8Array.from(options.originalDestinationConnectionId);
     if (options.addressValidated === true) conn.path.validated = true;
     conn.serverTls = options.tls;
@@ -631,9 +630,7 @@ export class QuicConnection implements QuicConnectionApi {
   }
 
   streamSetPriority(streamId: number, urgency: number): void {
-    if (!Number.isInteger(urgency) || urgency < 0 || urgency >= URGENCY_LEVELS) {
-      throw new RangeError(`stream urgency must be an integer from 0 to ${URGENCY_LEVELS - 1}, got ${urgency}`);
-    }
+    checkUrgency(urgency);
     if (this.closeState !== undefined || this.stateValue === 'closed') return;
     this.ifStreamLive(undefined, () => this.streams.setUrgency(streamId, urgency));
   }

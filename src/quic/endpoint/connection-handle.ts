@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { ConnectionCloseInfo, ConnectionEvent, PathAddress, QuicConnectionApi } from '../connection/api.js';
 import type { ConnectionStats } from '../connection/connection-stats.js';
 import { TransportErrorCode } from '../wire/errors.js';
+import { checkUrgency } from '../streams/send-scheduler.js';
 import type { EndpointConnection } from './endpoint-core.js';
 import { QuicConnectionClosedError, QuicEndpointError } from './errors.js';
 import { QuicStream, type QuicStreamOwner } from './quic-stream.js';
@@ -119,9 +120,8 @@ export class QuicConnectionHandle extends EventEmitter<QuicConnectionHandleEvent
   async openStream(options: OpenStreamOptions = {}): Promise<QuicStream> {
     const bidirectional = options.bidirectional ?? true;
     const priority = options.priority;
-    if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 7)) {
-      throw new RangeError(`stream priority must be an integer from 0 to 7, got ${priority}`);
-    }
+    // Checked before a stream ID is spent on it.
+    if (priority !== undefined) checkUrgency(priority);
     if (options.early !== true) await this.ready;
     for (;;) {
       if (this.closeInfo !== undefined) throw new QuicConnectionClosedError(this.closeInfo);

@@ -6,6 +6,13 @@ import type { StreamId } from './stream-id.js';
 
 /** RFC 9218 §4.1: urgency 0 (highest) to 7 (lowest), default 3. */
 export const URGENCY_LEVELS = 8;
+
+/** Throws RangeError unless `urgency` is an integer from 0 to URGENCY_LEVELS - 1 (the API's check). */
+export function checkUrgency(urgency: number): void {
+  if (!Number.isInteger(urgency) || urgency < 0 || urgency >= URGENCY_LEVELS) {
+    throw new RangeError(`stream urgency must be an integer from 0 to ${URGENCY_LEVELS - 1}, got ${urgency}`);
+  }
+}
 export const DEFAULT_URGENCY = 3;
 
 interface Entry {
