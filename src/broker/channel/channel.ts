@@ -200,7 +200,7 @@ export class Channel implements SessionOutlet {
    * reason to close the connection. Rules of the stream apply otherwise (authorization, packet size).
    */
   private receiveDatagram(packet: Uint8Array): void {
-    if (this.state !== 'connected' || this.control !== undefined) return;
+    if (this.state !== 'connected') return;
     const frame = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
     this.ctx.metrics.countBytesReceived(frame.length);
     const drop = (why: string): void => {

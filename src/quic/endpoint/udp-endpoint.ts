@@ -93,9 +93,8 @@ const clock = (): number => performance.timeOrigin + performance.now();
 
 export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements ConnectionDriver {
   readonly core: EndpointCore;
-  /** Datagrams handed to node:dgram, and their bytes. */
+  /** Datagrams handed to node:dgram. */
   datagramsSent = 0;
-  bytesSent = 0;
   /**
    * Sends that failed (the kernel refused them: EMSGSIZE, ENOBUFS, ENETUNREACH, EPERM from a firewall; or a
    * closed socket): counted, never fatal, the datagram lost as UDP may lose it and recovered by QUIC.
@@ -373,7 +372,6 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> implements Conn
       return false;
     }
     this.datagramsSent++;
-    this.bytesSent += data.length;
     const queued = this.queuedSends();
     if (queued === 0) {
       recycleDatagram(data);
