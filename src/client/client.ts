@@ -27,6 +27,7 @@ import { describeReasonCode, isFailureReasonCode } from './reason-codes.js';
 import { checkTopicFilter, checkTopicName } from './topics.js';
 import type { TransportConnectOptions } from './transports.js';
 import { MqttDataStream } from './data-stream.js';
+import { packetLengthAt } from '../mqtt/framer.js';
 import type { QuicConnectionHandle } from '../quic/endpoint/connection-handle.js';
 
 /** A message delivered by the broker. */
@@ -125,6 +126,9 @@ export type MqttClientEvents = {
 };
 
 export const DEFAULT_END_TIMEOUT_MS = 5_000;
+
+/** An mqtt-packet parser for one complete packet at a time, and the packet it read last. */
+type DatagramParser = { parser: ReturnType<typeof mqttPacket.parser>; packet: Packet | undefined };
 const NORMAL_DISCONNECTION = 0x00; // MQTT 5.0 §3.14.2.1
 
 type State = 'connecting' | 'connected' | 'offline' | 'closing' | 'closed';
@@ -173,6 +177,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   private endTimer: NodeJS.Timeout | undefined;
   // Why the last connection ended (for operations MQTT.js fails with a bare "Connection closed").
   private closeFailure: MqttClientError | undefined;
+  // Parses QoS 0 PUBLISHes that arrive in QUIC datagrams (receiveDatagram); made on the first one.
+  private datagramParser: DatagramParser | undefined;
   // Set when the client is closing because of a failure (undefined: closing because of end()).
   private closingFailure: MqttClientError | undefined;
 
@@ -332,7 +338,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    * before (0) or after (7) other streams' data, default 3 (QuicStream.setPriority).
    */
   async openDataStream(options: { priority?: number } = {}): Promise<MqttDataStream> {
-    const quic = (this.engine.stream as { quicConnection?: QuicConnectionHandle } | undefined)?.quicConnection;
+    const quic = this.quicConnection;
     if (this.state !== 'connected' || quic === undefined) {
       throw new MqttClientError('ERR_INVALID_OPTION', this.state !== 'connected' ? 'Not connected' : `Data streams need a quic:// connection, not ${this.options.scheme}://`);
     }
@@ -451,19 +457,35 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    * complete packet each; anything else is dropped like damaged UDP.
    */
   private receiveDatagram(data: Uint8Array): void {
-    if (this.state !== 'connected') return;
-    const parser = mqttPacket.parser({ protocolVersion: this.options.protocolVersion });
-    let packet: Packet | undefined;
-    parser.on('packet', (p: Packet) => (packet ??= p));
-    parser.on('error', () => (packet = undefined));
-    const left = parser.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    if (packet === undefined || left !== 0 || packet.cmd !== 'publish' || packet.qos !== 0) return;
+    // Exactly one whole packet, so the parser is left with nothing half read and can serve the next one.
+    if (this.state !== 'connected' || packetLengthAt(data) !== data.length) return;
+    const d = (this.datagramParser ??= this.newDatagramParser());
+    d.packet = undefined;
+    d.parser.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const packet = d.packet as Packet | undefined;
+    if (packet === undefined || packet.cmd !== 'publish' || packet.qos !== 0) return;
     this.deliver(packet, () => undefined);
+  }
+
+  /** The parser of MQTT datagrams; one that failed is replaced, as its state is then unknown. */
+  private newDatagramParser(): DatagramParser {
+    const d: DatagramParser = { parser: mqttPacket.parser({ protocolVersion: this.options.protocolVersion }), packet: undefined };
+    d.parser.on('packet', (p: Packet) => (d.packet ??= p));
+    d.parser.on('error', () => {
+      d.packet = undefined;
+      if (this.datagramParser === d) this.datagramParser = undefined;
+    });
+    return d;
+  }
+
+  /** The QUIC connection of a quic:// client, once connected. */
+  private get quicConnection(): QuicConnectionHandle | undefined {
+    return (this.engine.stream as { quicConnection?: QuicConnectionHandle } | undefined)?.quicConnection;
   }
 
   /** Sends a QoS 0 PUBLISH as a DATAGRAM when the connection takes one; false: use the stream. */
   private publishDatagram(topic: string, payload: Buffer, options: PublishOptions): boolean {
-    const quic = (this.engine.stream as { quicConnection?: QuicConnectionHandle } | undefined)?.quicConnection;
+    const quic = this.quicConnection;
     // Datagrams only when this client asked for them (transportOptions.datagrams) and the broker takes them.
     if (this.state !== 'connected' || quic === undefined || this.options.transportOptions['datagrams'] !== true) return false;
     const packet: IPublishPacket = { cmd: 'publish', topic, payload, qos: 0, retain: options.retain ?? false, dup: false };

@@ -126,3 +126,20 @@ test('while full subscriber queues hold a publisher, its datagram messages are d
   assert.deepEqual(messages.map((m) => m.topic), ['held/after']);
   assert.match(await b.broker.metrics.metrics(), /^quicmq_mqtt_datagram_messages_total\{direction="dropped"\} 1$/m);
 });
+
+test('client: a malformed or partial datagram is dropped and the next one is still read', async (t) => {
+  const b = await quicBroker(t);
+  const client = await quicClient(b.quicPort, { clientId: 'dg-client-parse', transportOptions: { datagrams: true } });
+  t.after(() => client.end({ force: true }));
+  const receive = (client as unknown as { receiveDatagram(d: Uint8Array): void }).receiveDatagram.bind(client);
+  const publish = (topic: string): Buffer => encode({ cmd: 'publish', topic, payload: Buffer.from(topic), qos: 0, retain: false, dup: false } as Packet, 4);
+  const it = client.messages();
+  const bad = publish('x/bad');
+  bad[3] = 0xff; // a topic length past the end of the packet
+  receive(bad);
+  receive(publish('x/cut').subarray(0, 6));
+  receive(Buffer.concat([publish('x/one'), publish('x/two')]));
+  receive(publish('x/ok'));
+  const m = await within(it.next(), 'the well-formed datagram');
+  assert.equal(m.value?.topic, 'x/ok');
+});
